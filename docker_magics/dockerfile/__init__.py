@@ -13,8 +13,10 @@ from __future__ import annotations
 from .expand import Expansion, expand, expand_words, process_word
 from .nodes import Heredoc, Node, ParseResult, ParseWarning
 from .parser import parse
+from .stages import Dockerfile, Stage, parse_stages
 
 __all__ = [
+    "Dockerfile",
     "Expansion",
     "Heredoc",
     "Node",
@@ -24,7 +26,9 @@ __all__ = [
     "expand",
     "expand_words",
     "parse",
+    "parse_stages",
     "process_word",
+    "Stage",
 ]
 
 
