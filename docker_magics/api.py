@@ -1,0 +1,288 @@
+"""The Python API: one Engine per store. The CLI and the notebook magics are thin layers over it.
+
+from docker_magics.api import Engine
+eng = Engine(root="/tmp/store")
+eng.import_image("rootfs.tar", "base")
+code = eng.run("base", ["sh", "-c", "echo hi > /hi"], name="c1")
+eng.commit("c1", "base-hi", message="Add hi")
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any, BinaryIO
+
+from .engine import archive, commit, containers, images, system
+from .engine.containers import RunOptions, Sink
+from .errors import NotFoundError, RuntimeBackendError
+from .store.containers import Container
+from .store.images import Image
+from .store.store import Store
+
+__all__ = ["Engine", "RunOptions"]
+
+
+class Engine:
+    def __init__(self, root: str | None = None, runtime: str | None = None) -> None:
+        self.store = Store(root)
+        self.runtime_name = runtime
+
+    # -- images -------------------------------------------------------------------------------
+    def import_image(
+        self,
+        source: str | BinaryIO,
+        ref: str | None = None,
+        *,
+        message: str | None = None,
+        changes: list[str] | None = None,
+    ) -> Image:
+        with self.store.writing():
+            if isinstance(source, str):
+                if source == "-":
+                    return images.import_tarball(
+                        self.store, sys.stdin.buffer, ref=ref, message=message, changes=changes
+                    )
+                try:
+                    fh = open(source, "rb")
+                except FileNotFoundError:
+                    raise NotFoundError(f"{source}: no such file to import")
+                with fh:
+                    return images.import_tarball(
+                        self.store,
+                        fh,
+                        ref=ref,
+                        message=message,
+                        changes=changes,
+                        source_name=os.path.basename(source),
+                    )
+            return images.import_tarball(
+                self.store, source, ref=ref, message=message, changes=changes
+            )
+
+    def images(self) -> list[Image]:
+        return sorted(
+            self.store.images.all(), key=lambda i: i.config.get("created", ""), reverse=True
+        )
+
+    def image(self, name: str) -> Image:
+        return images.require_image(self.store, name)
+
+    def tag(self, source: str, target: str) -> None:
+        self.store.images.tag(self.image(source), target)
+
+    def rmi(self, name: str, *, force: bool = False) -> list[str]:
+        return images.remove_image(self.store, name, force=force)
+
+    def history(self, name: str) -> list[images.HistoryRow]:
+        self.image(name)
+        return images.history_rows(self.store, name)
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        """An image if one matches, else a container (like `docker inspect`)."""
+        try:
+            return images.inspect_image(self.store, name)
+        except (NotFoundError, ValueError):
+            pass
+        c = self.container(name)
+        return {
+            "Id": c.id,
+            "Name": c.name,
+            "Image": c.image,
+            "Config": c.config,
+            "Path": c.argv[0],
+            "Args": c.argv[1:],
+            "State": {"Status": c.state, "Pid": c.pid or 0, "ExitCode": c.exit_code},
+            "Driver": c.rootfs_mode,
+            "Runtime": c.runtime,
+        }
+
+    def save(self, names: list[str], out: BinaryIO) -> None:
+        archive.save_images(self.store, names, out)
+
+    def load(self, path: str) -> list[str]:
+        return archive.load_archive(self.store, path)
+
+    # -- containers ---------------------------------------------------------------------------
+    def backend(self) -> Any:
+        return containers.backend_for(self.runtime_name)
+
+    def container(self, name: str) -> Container:
+        return containers.refresh(self.store, self.store.containers.resolve(name))
+
+    def ps(self, *, all: bool = False) -> list[Container]:
+        out = [containers.refresh(self.store, c) for c in self.store.containers.all()]
+        return out if all else [c for c in out if c.state == "running"]
+
+    def create(self, opts: RunOptions) -> Container:
+        return containers.create_container(self.store, opts, self.backend())
+
+    def run(
+        self,
+        image: str,
+        command: list[str] | None = None,
+        *,
+        name: str | None = None,
+        env: list[str] | None = None,
+        workdir: str | None = None,
+        user: str | None = None,
+        entrypoint: str | None = None,
+        remove: bool = False,
+        out: Sink | None = None,
+        err: Sink | None = None,
+        volumes: list[str] | None = None,
+    ) -> int:
+        """Create and start a container in the foreground; returns its exit code."""
+        opts = RunOptions(
+            image=image,
+            command=list(command or []),
+            name=name,
+            env=env or [],
+            workdir=workdir,
+            user=user,
+            entrypoint=entrypoint,
+            volumes=volumes or [],
+        )
+        c = self.create(opts)
+        try:
+            return self.start(c.id, out=out, err=err)
+        finally:
+            if remove:
+                containers.remove_container(self.store, c.id, force=True)
+
+    def start(self, name: str, *, out: Sink | None = None, err: Sink | None = None) -> int:
+        c = self.container(name)
+        return containers.start_container(self.store, c, self.backend(), out=out, err=err)
+
+    def run_detached(self, opts: RunOptions, *, remove: bool = False) -> Container:
+        c = self.create(opts)
+        self.start_detached(c.id, remove=remove)
+        return self.container(c.id)
+
+    def start_detached(self, name: str, *, remove: bool = False) -> None:
+        c = self.container(name)
+        cmd = [sys.executable, "-m", "docker_magics.engine.monitor", self.store.root, c.id]
+        if self.runtime_name:
+            cmd += ["--runtime", self.runtime_name]
+        if remove:
+            cmd.append("--rm")
+        subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(self.store.containers.dir(c.id), "monitor.err"), "ab"),
+            start_new_session=True,
+            close_fds=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            c = self.store.containers.load(c.id)
+            if c.state != "created":
+                return
+            time.sleep(0.02)
+        raise RuntimeBackendError(
+            f"container {c.name} did not start within 10 s; see "
+            f"{self.store.containers.dir(c.id)}/monitor.err"
+        )
+
+    def exec(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: list[str] | None = None,
+        workdir: str | None = None,
+        user: str | None = None,
+        out: Sink | None = None,
+        err: Sink | None = None,
+    ) -> int:
+        c = self.container(name)
+        return containers.exec_in(
+            self.store,
+            c,
+            self.backend(),
+            argv,
+            env=env or [],
+            workdir=workdir,
+            user=user,
+            out=out,
+            err=err,
+        )
+
+    def logs(self, name: str) -> bytes:
+        c = self.container(name)
+        try:
+            with open(os.path.join(self.store.containers.dir(c.id), "log"), "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return b""
+
+    def stop(self, name: str, *, timeout: float = 10.0) -> Container:
+        return containers.stop_container(self.store, self.container(name), timeout=timeout)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> Container:
+        return containers.stop_container(self.store, self.container(name), timeout=0.5, sig=sig)
+
+    def wait(self, name: str, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            c = self.container(name)
+            if c.state == "exited":
+                return c.exit_code if c.exit_code is not None else -1
+            if deadline is not None and time.monotonic() > deadline:
+                raise RuntimeBackendError(f"container {c.name} still running after {timeout} s")
+            time.sleep(0.05)
+
+    def rm(self, name: str, *, force: bool = False) -> Container:
+        return containers.remove_container(self.store, name, force=force)
+
+    def commit(
+        self,
+        name: str,
+        ref: str | None = None,
+        *,
+        message: str | None = None,
+        author: str | None = None,
+        changes: list[str] | None = None,
+    ) -> Image:
+        with self.store.writing():
+            return commit.commit_container(
+                self.store,
+                self.container(name),
+                ref=ref,
+                message=message,
+                author=author,
+                changes=changes,
+            )
+
+    def diff(self, name: str) -> list[str]:
+        return commit.diff_lines(self.store, self.container(name))
+
+    def export(self, name: str, out: BinaryIO) -> None:
+        archive.export_container(self.store, self.container(name), out)
+
+    # -- system -------------------------------------------------------------------------------
+    def check(self) -> system.CheckReport:
+        return system.check_store(self.store)
+
+    def prune(self) -> system.PruneReport:
+        return system.prune_store(self.store)
+
+    def info(self) -> dict[str, Any]:
+        from .runtime import probe
+
+        report = probe()
+        try:
+            chosen = self.backend().name
+        except RuntimeBackendError as exc:
+            chosen = f"none ({exc})"
+        return {
+            "root": self.store.root,
+            "runtime": chosen,
+            "probe": report,
+            "images": len(self.store.index.entries()),
+            "containers": len(self.store.containers.all()),
+        }

@@ -1,0 +1,363 @@
+"""Handlers: parsed arguments in, text out. Each returns an exit code and raises on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from ..api import Engine, RunOptions
+from ..errors import UsageError
+from ..oci.digest import short_id
+from ..oci.reference import parse_reference
+from .format import human_age, human_size, parse_time, table, truncate
+
+__all__ = ["HANDLERS", "Output"]
+
+
+class Output:
+    """Where a handler writes: text lines and raw container output."""
+
+    def __init__(
+        self, text: TextIO, raw_out: Callable[[bytes], None], raw_err: Callable[[bytes], None]
+    ) -> None:
+        self.text = text
+        self.raw_out = raw_out
+        self.raw_err = raw_err
+
+    def line(self, s: str = "") -> None:
+        self.text.write(s + "\n")
+        self.text.flush()
+
+
+def _tty_note(args: Any, out: Output) -> None:
+    if getattr(args, "tty", False) or getattr(args, "interactive", False):
+        out.raw_err(
+            b"note: -t/-i accepted, but no terminal is attached; the command runs "
+            b"non-interactively\n"
+        )
+
+
+def _opts(args: Any) -> RunOptions:
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    return RunOptions(
+        image=args.image,
+        command=command,
+        name=args.name,
+        env=args.env,
+        workdir=args.workdir,
+        user=args.user,
+        entrypoint=args.entrypoint,
+        volumes=args.volume,
+    )
+
+
+def do_run(eng: Engine, args: Any, out: Output) -> int:
+    _tty_note(args, out)
+    opts = _opts(args)
+    if args.detach:
+        c = eng.run_detached(opts, remove=args.rm)
+        out.line(c.id)
+        return 0
+    c = eng.create(opts)
+    try:
+        return eng.start(c.id, out=out.raw_out, err=out.raw_err)
+    finally:
+        if args.rm:
+            eng.rm(c.id, force=True)
+
+
+def do_create(eng: Engine, args: Any, out: Output) -> int:
+    out.line(eng.create(_opts(args)).id)
+    return 0
+
+
+def do_start(eng: Engine, args: Any, out: Output) -> int:
+    if args.attach:
+        return eng.start(args.container, out=out.raw_out, err=out.raw_err)
+    eng.start_detached(args.container)
+    out.line(args.container)
+    return 0
+
+
+def do_exec(eng: Engine, args: Any, out: Output) -> int:
+    _tty_note(args, out)
+    command = [c for c in args.command]
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError("exec needs a command to run")
+    return eng.exec(
+        args.container,
+        command,
+        env=args.env,
+        workdir=args.workdir,
+        user=args.user,
+        out=out.raw_out,
+        err=out.raw_err,
+    )
+
+
+def do_ps(eng: Engine, args: Any, out: Output) -> int:
+    rows = []
+    for c in eng.ps(all=args.all):
+        if args.quiet:
+            out.line(c.id if args.no_trunc else c.short_id)
+            continue
+        status = {
+            "running": f"Up {human_age(c.started).replace(' ago', '')}",
+            "created": "Created",
+        }.get(c.state, f"Exited ({c.exit_code}) {human_age(c.finished)}")
+        command = json.dumps(" ".join(c.argv))
+        rows.append(
+            [
+                c.id if args.no_trunc else c.short_id,
+                c.image_ref,
+                command if args.no_trunc else truncate(command, 22),
+                human_age(c.created),
+                status,
+                c.name,
+            ]
+        )
+    if not args.quiet:
+        out.line(table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"], rows))
+    return 0
+
+
+def do_rm(eng: Engine, args: Any, out: Output) -> int:
+    for name in args.containers:
+        eng.rm(name, force=args.force)
+        out.line(name)
+    return 0
+
+
+def do_commit(eng: Engine, args: Any, out: Output) -> int:
+    image = eng.commit(
+        args.container,
+        args.reference,
+        message=args.message,
+        author=args.author,
+        changes=args.change,
+    )
+    out.line(image.id)
+    return 0
+
+
+def do_diff(eng: Engine, args: Any, out: Output) -> int:
+    for line in eng.diff(args.container):
+        out.line(line)
+    return 0
+
+
+def do_logs(eng: Engine, args: Any, out: Output) -> int:
+    out.raw_out(eng.logs(args.container))
+    return 0
+
+
+def do_stop(eng: Engine, args: Any, out: Output) -> int:
+    for name in args.containers:
+        eng.stop(name, timeout=args.time)
+        out.line(name)
+    return 0
+
+
+def do_kill(eng: Engine, args: Any, out: Output) -> int:
+    for name in args.containers:
+        eng.kill(name)
+        out.line(name)
+    return 0
+
+
+def do_wait(eng: Engine, args: Any, out: Output) -> int:
+    for name in args.containers:
+        out.line(str(eng.wait(name)))
+    return 0
+
+
+def do_export(eng: Engine, args: Any, out: Output) -> int:
+    if args.output:
+        with open(args.output, "wb") as fh:
+            eng.export(args.container, fh)
+    else:
+        eng.export(args.container, sys.stdout.buffer)
+    return 0
+
+
+def do_cp(eng: Engine, args: Any, out: Output) -> int:
+    from ..engine.copy import copy_paths
+
+    copy_paths(eng, args.source, args.dest)
+    return 0
+
+
+def do_import(eng: Engine, args: Any, out: Output) -> int:
+    image = eng.import_image(args.file, args.reference, message=args.message, changes=args.change)
+    out.line(image.id)
+    return 0
+
+
+def do_images(eng: Engine, args: Any, out: Output) -> int:
+    rows = []
+    for image in eng.images():
+        iid = image.id if args.no_trunc else short_id(image.id)
+        if args.quiet:
+            out.line(iid)
+            continue
+        created = human_age(parse_time(image.config.get("created", "")))
+        refs = [parse_reference(r) for r in image.refs] or [None]
+        for ref in refs:
+            repo = ref.familiar.rsplit(":", 1)[0] if ref and ref.tag else "<none>"
+            tag = ref.tag if ref and ref.tag else "<none>"
+            rows.append([repo, tag, iid, created, human_size(image.size)])
+    if not args.quiet:
+        out.line(table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows))
+    return 0
+
+
+def do_tag(eng: Engine, args: Any, out: Output) -> int:
+    eng.tag(args.source, args.target)
+    return 0
+
+
+def do_rmi(eng: Engine, args: Any, out: Output) -> int:
+    for name in args.images:
+        for line in eng.rmi(name, force=args.force):
+            out.line(line)
+    return 0
+
+
+def do_inspect(eng: Engine, args: Any, out: Output) -> int:
+    out.line(json.dumps([eng.inspect(n) for n in args.names], indent=4))
+    return 0
+
+
+_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
+
+
+def do_history(eng: Engine, args: Any, out: Output) -> int:
+    rows = eng.history(args.image)
+    human = str(args.human).lower() not in ("false", "0", "no")
+    records = []
+    for r in rows:
+        iid = r.image if r.image == "<missing>" or args.no_trunc else short_id(r.image)
+        when = parse_time(r.created)
+        records.append(
+            {
+                "ID": iid,
+                "CreatedSince": human_age(when) if human else r.created,
+                "CreatedAt": r.created,
+                "CreatedBy": r.created_by,
+                "Size": human_size(r.size) if human else str(r.size),
+                "Comment": r.comment,
+            }
+        )
+    if args.quiet:
+        for rec in records:
+            out.line(rec["ID"])
+    elif args.format == "json":
+        for rec in records:
+            out.line(json.dumps(rec))
+    elif args.format:
+        for rec in records:
+            out.line(_FIELD.sub(lambda m, r=rec: str(r.get(m.group(1), "")), args.format))
+    else:
+        table_rows = [
+            [
+                rec["ID"],
+                rec["CreatedSince"],
+                rec["CreatedBy"] if args.no_trunc else truncate(rec["CreatedBy"], 45),
+                rec["Size"],
+                rec["Comment"],
+            ]
+            for rec in records
+        ]
+        out.line(table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], table_rows))
+    return 0
+
+
+def do_save(eng: Engine, args: Any, out: Output) -> int:
+    tmp = args.output + f".tmp-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as fh:
+            eng.save(args.images, fh)
+        os.replace(tmp, args.output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return 0
+
+
+def do_load(eng: Engine, args: Any, out: Output) -> int:
+    for line in eng.load(args.input):
+        if not args.quiet:
+            out.line(line)
+    return 0
+
+
+def do_info(eng: Engine, args: Any, out: Output) -> int:
+    info = eng.info()
+    probe = info.pop("probe")
+    if args.format == "json":
+        info["probe"] = probe.as_dict() if hasattr(probe, "as_dict") else str(probe)
+        out.line(json.dumps(info, indent=2))
+        return 0
+    out.line(f"Store:       {info['root']}")
+    out.line(f"Runtime:     {info['runtime']}")
+    out.line(f"Images:      {info['images']}")
+    out.line(f"Containers:  {info['containers']}")
+    out.line("Network:     the host's (containers share the host network)")
+    out.line("Backends:")
+    out.line(str(probe))
+    return 0
+
+
+def do_system(eng: Engine, args: Any, out: Output) -> int:
+    if args.system_verb == "check":
+        report = eng.check()
+        for problem in report.problems:
+            out.line(f"problem: {problem}")
+        out.line(
+            f"checked {report.blobs} blobs, {report.images} image references, "
+            f"{report.containers} containers: {'OK' if report.ok else 'PROBLEMS FOUND'}"
+        )
+        return 0 if report.ok else 1
+    pr = eng.prune()
+    out.line(
+        f"Deleted {pr.images} dangling images, {pr.blobs} blobs, {pr.snapshots} snapshots, "
+        f"{pr.tmp} temporary files"
+    )
+    out.line(f"Total reclaimed space: {human_size(pr.bytes_freed)}")
+    return 0
+
+
+HANDLERS: dict[str, Callable[[Engine, Any, Output], int]] = {
+    "run": do_run,
+    "create": do_create,
+    "start": do_start,
+    "exec": do_exec,
+    "ps": do_ps,
+    "rm": do_rm,
+    "commit": do_commit,
+    "diff": do_diff,
+    "logs": do_logs,
+    "stop": do_stop,
+    "kill": do_kill,
+    "wait": do_wait,
+    "export": do_export,
+    "cp": do_cp,
+    "import": do_import,
+    "images": do_images,
+    "tag": do_tag,
+    "rmi": do_rmi,
+    "inspect": do_inspect,
+    "history": do_history,
+    "save": do_save,
+    "load": do_load,
+    "info": do_info,
+    "system": do_system,
+}

@@ -1,0 +1,52 @@
+"""The `docker-magics` command: parse, call the engine, print; an error is one line + exit code."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from ..errors import DockerMagicsError
+from .parsers import ArgumentError, build_parser
+
+__all__ = ["main"]
+
+
+def _write_out(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _write_err(data: bytes) -> None:
+    sys.stderr.buffer.write(data)
+    sys.stderr.buffer.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except ArgumentError as exc:
+        print(f"error: {exc}\nSee 'docker-magics --help'.", file=sys.stderr)
+        return 2
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if not args.verb:
+        parser.print_help()
+        return 0
+    from ..api import Engine
+    from .commands import HANDLERS, Output
+
+    try:
+        engine = Engine(args.root, runtime=args.runtime)
+        return HANDLERS[args.verb](engine, args, Output(sys.stdout, _write_out, _write_err))
+    except DockerMagicsError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"Error: {exc}", file=sys.stderr)
+        return 125
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

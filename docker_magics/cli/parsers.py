@@ -1,0 +1,187 @@
+"""One argparse definition per verb, shared by the command line and the `%container` magic."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["build_parser", "ArgumentError", "VERBS"]
+
+
+class ArgumentError(Exception):
+    """Raised instead of exiting, so a notebook gets a message and not a dead kernel."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ArgumentError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        # --help prints and asks to exit; the CLI exits, a magic just stops.
+        raise SystemExit(status)
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="assign a name to the container")
+    p.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set an environment variable (KEY alone copies the host's value)",
+    )
+    p.add_argument("-w", "--workdir", help="working directory inside the container")
+    p.add_argument("-u", "--user", help="user name or UID[:GID] to run as")
+    p.add_argument("--entrypoint", help="override the image's ENTRYPOINT")
+    p.add_argument(
+        "-v",
+        "--volume",
+        action="append",
+        default=[],
+        metavar="HOST:CONTAINER[:ro]",
+        help="bind-mount a host directory",
+    )
+    p.add_argument("-t", "--tty", action="store_true", help="accepted; no terminal is allocated")
+    p.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="accepted; stdin is not attached (kernels have no terminal)",
+    )
+
+
+VERBS: dict[str, str] = {}
+
+
+def _verb(
+    sub: argparse._SubParsersAction, name: str, help: str, aliases: tuple[str, ...] = ()
+) -> argparse.ArgumentParser:
+    VERBS[name] = help
+    return sub.add_parser(name, help=help, description=help, aliases=list(aliases))
+
+
+def _image_verbs(sub: argparse._SubParsersAction) -> None:
+    p = _verb(sub, "import", "Import a root filesystem tarball as an image (like docker import)")
+    p.add_argument("file", help="tarball (plain, gzip, bzip2 or xz); - for stdin")
+    p.add_argument("reference", nargs="?", help="name[:tag] for the new image")
+    p.add_argument("-m", "--message", help="commit message for the history")
+    p.add_argument(
+        "-c",
+        "--change",
+        action="append",
+        default=[],
+        help="Dockerfile instruction to apply (CMD, ENV, WORKDIR, ...)",
+    )
+    p = _verb(sub, "images", "List images")
+    p.add_argument("-q", "--quiet", action="store_true", help="only show image IDs")
+    p.add_argument("--no-trunc", action="store_true", help="do not truncate output")
+    p = _verb(sub, "tag", "Create a tag TARGET that refers to SOURCE")
+    p.add_argument("source")
+    p.add_argument("target")
+    p = _verb(sub, "rmi", "Remove one or more images")
+    p.add_argument("images", nargs="+")
+    p.add_argument("-f", "--force", action="store_true", help="remove even if in use")
+    p = _verb(sub, "inspect", "Show low-level information on images or containers as JSON")
+    p.add_argument("names", nargs="+")
+    p = _verb(sub, "history", "Show the history of an image, newest first")
+    p.add_argument("image")
+    p.add_argument("--no-trunc", action="store_true", help="do not truncate output")
+    p.add_argument("-q", "--quiet", action="store_true", help="only show image IDs")
+    p.add_argument("-H", "--human", default="true", help="human-readable sizes and dates")
+    p.add_argument("--format", help="'json', or a Go-like template such as '{{.CreatedBy}}'")
+    p = _verb(sub, "save", "Save images to a tar archive (Docker and OCI layout at once)")
+    p.add_argument("images", nargs="+")
+    p.add_argument("-o", "--output", required=True, help="write to this file")
+    p = _verb(sub, "load", "Load images from a tar archive (docker-archive or OCI layout)")
+    p.add_argument("-i", "--input", required=True, help="read from this file")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def _container_verbs(sub: argparse._SubParsersAction) -> None:
+    p = _verb(sub, "run", "Run a command in a new container")
+    _run_options(p)
+    p.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    p.add_argument("-d", "--detach", action="store_true", help="run in the background")
+    p.add_argument("image")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p = _verb(sub, "create", "Create a container without starting it")
+    _run_options(p)
+    p.add_argument("image")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p = _verb(sub, "start", "Start a created or stopped container")
+    p.add_argument("container")
+    p.add_argument("-a", "--attach", action="store_true", help="stay attached and stream output")
+    p = _verb(sub, "exec", "Run a command in a running container")
+    p.add_argument("-e", "--env", action="append", default=[])
+    p.add_argument("-w", "--workdir")
+    p.add_argument("-u", "--user")
+    p.add_argument("-t", "--tty", action="store_true")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("container")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p = _verb(sub, "ps", "List containers")
+    p.add_argument("-a", "--all", action="store_true", help="show all containers")
+    p.add_argument("-q", "--quiet", action="store_true", help="only show IDs")
+    p.add_argument("--no-trunc", action="store_true")
+    p = _verb(sub, "rm", "Remove one or more containers")
+    p.add_argument("containers", nargs="+")
+    p.add_argument("-f", "--force", action="store_true", help="kill a running container first")
+    p = _verb(sub, "commit", "Create a new image from a container's changes")
+    p.add_argument("container")
+    p.add_argument("reference", nargs="?")
+    p.add_argument("-m", "--message")
+    p.add_argument("-a", "--author")
+    p.add_argument(
+        "-c",
+        "--change",
+        action="append",
+        default=[],
+        help="Dockerfile instruction: CMD ENTRYPOINT ENV EXPOSE LABEL ONBUILD USER VOLUME WORKDIR",
+    )
+    p.add_argument("-p", "--pause", action="store_true", help="accepted for compatibility")
+    p = _verb(sub, "diff", "List changed files in a container (A added, C changed, D deleted)")
+    p.add_argument("container")
+    p = _verb(sub, "logs", "Show a container's output")
+    p.add_argument("container")
+    p = _verb(sub, "stop", "Stop running containers (SIGTERM, then SIGKILL)")
+    p.add_argument("containers", nargs="+")
+    p.add_argument("-t", "--time", type=float, default=10.0, help="seconds before SIGKILL")
+    p = _verb(sub, "kill", "Kill running containers")
+    p.add_argument("containers", nargs="+")
+    p = _verb(sub, "wait", "Wait for containers to stop, then print their exit codes")
+    p.add_argument("containers", nargs="+")
+    p = _verb(sub, "export", "Export a container's filesystem as a tar archive")
+    p.add_argument("container")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p = _verb(sub, "cp", "Copy files between a container and the host")
+    p.add_argument("source", help="CONTAINER:PATH or host path")
+    p.add_argument("dest", help="CONTAINER:PATH or host path")
+
+
+def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog, description="Docker's build-and-run model with no daemon and no root."
+    )
+    parser.add_argument(
+        "--root",
+        help="store directory (default $DOCKER_MAGICS_ROOT or $XDG_DATA_HOME/docker-magics)",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=["root", "userns", "proot"],
+        help="force a runtime backend (default: probe)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+    _image_verbs(sub)
+    _container_verbs(sub)
+    p = _verb(sub, "info", "Show the store, the runtime backend chosen and why")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p = _verb(sub, "system", "Check or prune the store")
+    ssub = p.add_subparsers(dest="system_verb", metavar="SUBCOMMAND", parser_class=_Parser)
+    ssub.required = True
+    ssub.add_parser("check", help="verify every blob and reference")
+    pp = ssub.add_parser("prune", help="remove dangling images and unreferenced data")
+    pp.add_argument("-f", "--force", action="store_true", help="accepted for compatibility")
+    pp.add_argument("-a", "--all", action="store_true")
+    return parser

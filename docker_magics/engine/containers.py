@@ -1,0 +1,345 @@
+"""Container verbs: create, start (foreground), exec, stop, rm."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+
+from ..errors import ConflictError, RuntimeBackendError, UsageError
+from ..layer.extract import safe_rmtree
+from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
+from ..store.containers import Container
+from ..store.store import Store
+from .images import require_image
+from .passwd import resolve_user
+
+if TYPE_CHECKING:  # the runtime is imported on first use: listing images should not pay for it
+    from ..runtime import Backend, ProcessSpec, RootfsSpec
+
+__all__ = [
+    "RunOptions",
+    "create_container",
+    "start_container",
+    "exec_in",
+    "stop_container",
+    "remove_container",
+    "Sink",
+    "backend_for",
+]
+
+Sink = Callable[[bytes], None]
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass
+class RunOptions:
+    image: str
+    command: list[str] = field(default_factory=list)
+    name: str | None = None
+    env: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    user: str | None = None
+    entrypoint: str | None = None
+    hostname: str | None = None
+    volumes: list[str] = field(default_factory=list)
+
+
+def backend_for(runtime: str | None) -> Backend:
+    from ..runtime import select
+
+    return select(runtime)
+
+
+def _argv(cfg: dict, opts: RunOptions) -> list[str]:
+    if opts.entrypoint is not None:
+        entry = [opts.entrypoint] if opts.entrypoint else []
+        cmd = list(opts.command)
+    else:
+        entry = list(cfg.get("Entrypoint") or [])
+        cmd = list(opts.command) if opts.command else list(cfg.get("Cmd") or [])
+    argv = entry + cmd
+    if not argv:
+        raise UsageError(f"no command specified: the image {opts.image} has no CMD or ENTRYPOINT")
+    return argv
+
+
+def _env(cfg: dict, extra: list[str]) -> list[str]:
+    env: dict[str, str] = {}
+    for item in cfg.get("Env") or [DEFAULT_PATH]:
+        key, _, value = item.partition("=")
+        env[key] = value
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep:
+            if key not in os.environ:
+                continue  # `-e NAME` passes the host's value only when it is set, like Docker
+            value = os.environ[key]
+        env[key] = value
+    return [f"{k}={v}" for k, v in env.items()]
+
+
+def create_container(store: Store, opts: RunOptions, backend: Backend) -> Container:
+    image = require_image(store, opts.image)
+    cfg = dict(image.config.get("config") or {})
+    run_cfg = dict(cfg)
+    run_cfg["Env"] = _env(cfg, opts.env)
+    if opts.workdir:
+        run_cfg["WorkingDir"] = opts.workdir
+    if opts.user is not None:
+        run_cfg["User"] = opts.user
+    run_cfg["Hostname"] = opts.hostname or ""
+    run_cfg["Binds"] = list(opts.volumes)
+    argv = _argv(cfg, opts)
+    mode = "overlay" if backend.supports_overlay else "copy"
+    c = store.containers.create(
+        {
+            "image": image.id,
+            "image_ref": opts.image,
+            "manifest_digest": image.manifest_digest,
+            "config": run_cfg,
+            "argv": argv,
+            "rootfs_mode": mode,
+            "runtime": backend.name,
+        },
+        opts.name,
+    )
+    try:
+        cdir = store.containers.dir(c.id)
+        if mode == "overlay":
+            prepare_overlay(store, image, cdir)
+        else:
+            prepare_copy(store, image, cdir)
+    except BaseException:
+        safe_rmtree(store.containers.dir(c.id))
+        raise
+    if not run_cfg["Hostname"]:
+        store.containers.update(c.id, config={**run_cfg, "Hostname": c.id[:12]})
+        c = store.containers.load(c.id)
+    return c
+
+
+def plan_of(store: Store, c: Container) -> RootfsPlan:
+    image = store.images.load(c.manifest_digest)
+    return plan_for(store.containers.dir(c.id), c.rootfs_mode, store, image)
+
+
+def _specs(
+    store: Store,
+    c: Container,
+    argv: list[str] | None = None,
+    env: list[str] | None = None,
+    workdir: str | None = None,
+    user: str | None = None,
+) -> tuple[RootfsSpec, ProcessSpec]:
+    from ..runtime import ProcessSpec, RootfsSpec
+
+    plan = plan_of(store, c)
+    cfg = c.config
+    uid, gid, home = resolve_user(plan, user if user is not None else cfg.get("User") or "")
+    environ = list(cfg.get("Env") or [])
+    if not any(e.startswith("HOME=") for e in environ):
+        environ.append(f"HOME={home}")
+    environ += env or []
+    binds = []
+    for spec in cfg.get("Binds") or []:
+        parts = spec.split(":")
+        if len(parts) < 2:
+            raise UsageError(f"invalid volume {spec!r}: use HOST_PATH:CONTAINER_PATH[:ro]")
+        binds.append((os.path.abspath(parts[0]), parts[1], len(parts) > 2 and parts[2] == "ro"))
+    rootfs = RootfsSpec(
+        lowerdirs=plan.lowerdirs,
+        upperdir=plan.upperdir,
+        workdir=plan.workdir,
+        directory=plan.directory,
+        mountpoint=plan.mountpoint,
+    )
+    proc = ProcessSpec(
+        argv=tuple(argv or c.argv),
+        env=tuple(environ),
+        cwd=workdir or cfg.get("WorkingDir") or "/",
+        uid=uid,
+        gid=gid,
+        hostname=cfg.get("Hostname") or c.id[:12],
+        binds=tuple(binds),
+    )
+    return rootfs, proc
+
+
+def _pump(fd: int, log, sink: Sink | None, lock: threading.Lock) -> None:  # type: ignore[no-untyped-def]
+    with os.fdopen(fd, "rb", buffering=0) as src:
+        while chunk := src.read(65536):
+            with lock:
+                log.write(chunk)
+                log.flush()
+            if sink is not None:
+                sink(chunk)
+
+
+def _run_piped(
+    run: Callable[[int, int], int], log_path: str, out: Sink | None, err: Sink | None
+) -> int:
+    """Run with stdout/stderr through pipes so output is both logged and streamed live."""
+    r_out, w_out = os.pipe()
+    r_err, w_err = os.pipe()
+    lock = threading.Lock()
+    with open(log_path, "ab") as log:
+        threads = [
+            threading.Thread(target=_pump, args=(r, log, s, lock), daemon=True)
+            for r, s in ((r_out, out), (r_err, err))
+        ]
+        for t in threads:
+            t.start()
+        try:
+            code = run(w_out, w_err)
+        finally:
+            os.close(w_out)
+            os.close(w_err)
+            for t in threads:
+                t.join()
+    return code
+
+
+def start_container(
+    store: Store,
+    c: Container,
+    backend: Backend,
+    *,
+    out: Sink | None,
+    err: Sink | None,
+    stdin: int | None = None,
+) -> int:
+    if c.state == "running" and _alive(c.pid):
+        raise ConflictError(f"container {c.name} is already running")
+    rootfs, proc = _specs(store, c)
+    log_path = os.path.join(store.containers.dir(c.id), "log")
+
+    def started(pid: int) -> None:
+        store.containers.update(c.id, state="running", pid=pid, started=time.time(), exit_code=None)
+
+    def run(w_out: int, w_err: int) -> int:
+        return backend.run(
+            rootfs,
+            proc,
+            stdin=stdin if stdin is not None else _devnull(),
+            stdout=w_out,
+            stderr=w_err,
+            on_start=started,
+        )
+
+    try:
+        code = _run_piped(run, log_path, out, err)
+    except BaseException:
+        store.containers.update(c.id, state="exited", pid=None, exit_code=-1, finished=time.time())
+        raise
+    store.containers.update(c.id, state="exited", pid=None, exit_code=code, finished=time.time())
+    return code
+
+
+_DEVNULL: list[int] = []
+
+
+def _devnull() -> int:
+    if not _DEVNULL:
+        _DEVNULL.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
+    return _DEVNULL[0]
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def refresh(store: Store, c: Container) -> Container:
+    """A record that says running while its process is gone (a crash) is marked exited."""
+    if c.state == "running" and not _alive(c.pid):
+        return store.containers.update(
+            c.id,
+            state="exited",
+            pid=None,
+            exit_code=c.exit_code if c.exit_code is not None else 137,
+        )
+    return c
+
+
+def exec_in(
+    store: Store,
+    c: Container,
+    backend: Backend,
+    argv: list[str],
+    *,
+    env: list[str],
+    workdir: str | None,
+    user: str | None,
+    out: Sink | None,
+    err: Sink | None,
+) -> int:
+    c = refresh(store, c)
+    if c.state != "running" or c.pid is None:
+        raise ConflictError(f"container {c.name} is not running (start it with `run -d`)")
+    rootfs, proc = _specs(store, c, argv=argv, env=env, workdir=workdir, user=user)
+    log_path = os.path.join(store.containers.dir(c.id), "exec.log")
+    pid = c.pid
+
+    def run(w_out: int, w_err: int) -> int:
+        return backend.exec(pid, rootfs, proc, stdin=_devnull(), stdout=w_out, stderr=w_err)
+
+    return _run_piped(run, log_path, out, err)
+
+
+def stop_container(
+    store: Store, c: Container, *, timeout: float = 10.0, sig: int = signal.SIGTERM
+) -> Container:
+    c = refresh(store, c)
+    if c.state != "running" or c.pid is None:
+        return c
+    try:
+        os.kill(c.pid, sig)
+    except ProcessLookupError:
+        return refresh(store, c)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        c = store.containers.load(c.id)
+        if c.state != "running" or not _alive(c.pid):
+            break
+        time.sleep(0.05)
+    else:
+        if c.pid:
+            try:
+                os.kill(c.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for _ in range(100):
+        c = refresh(store, store.containers.load(c.id))
+        if c.state != "running":
+            break
+        time.sleep(0.05)
+    return c
+
+
+def remove_container(store: Store, name: str, *, force: bool = False) -> Container:
+    c = refresh(store, store.containers.resolve(name))
+    if c.state == "running":
+        if not force:
+            raise ConflictError(
+                f"container {c.name} is running: stop it first, or use rm -f to kill and remove it"
+            )
+        c = stop_container(store, c, timeout=0.0, sig=signal.SIGKILL)
+    safe_rmtree(store.containers.dir(c.id))
+    return c
+
+
+def check_backend_ok(backend: Backend) -> None:
+    if backend is None:
+        raise RuntimeBackendError("no runtime backend is available")

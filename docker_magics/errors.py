@@ -1,0 +1,116 @@
+"""The exception tree. The library raises these; it never prints or exits.
+
+DockerMagicsError
+ +-- DockerfileError (also ValueError)   a Dockerfile that cannot be parsed or planned
+ +-- BuildError                          a step failed while building
+ +-- RuntimeBackendError                 a container could not be started or run
+ +-- StoreError                          the store is missing, corrupt or locked
+ |    +-- NotFoundError                  no such image, container or blob
+ |    +-- ConflictError                  a name is taken, an image is in use
+ +-- LayerError                          a layer tar is malformed or hostile
+ +-- RegistryError                       a registry refused or failed a request
+ +-- ImageReferenceError (also ValueError)  a malformed image reference
+ +-- UsageError                          arguments that make no sense together
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DockerMagicsError",
+    "DockerfileError",
+    "BuildError",
+    "RuntimeBackendError",
+    "StoreError",
+    "NotFoundError",
+    "ConflictError",
+    "LayerError",
+    "RegistryError",
+    "ImageReferenceError",
+    "UsageError",
+]
+
+
+class DockerMagicsError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class DockerfileError(DockerMagicsError, ValueError):
+    """A Dockerfile problem, located by file name and line range when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        filename: str | None = None,
+        line: int | None = None,
+        end_line: int | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.message = message
+        self.filename = filename
+        self.line = line
+        self.end_line = end_line if end_line is not None else line
+        self.source = source
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = self.filename or "Dockerfile"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.end_line is not None and self.end_line != self.line:
+                where += f"-{self.end_line}"
+        text = f"{where}: {self.message}"
+        if self.source:
+            text += f"\n    {self.source.strip()}"
+        return text
+
+
+class BuildError(DockerMagicsError):
+    """A build step failed; carries the step's line and the command's exit code and output tail."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        instruction: str | None = None,
+        exit_code: int | None = None,
+        output_tail: str = "",
+    ) -> None:
+        self.line = line
+        self.instruction = instruction
+        self.exit_code = exit_code
+        self.output_tail = output_tail
+        super().__init__(message)
+
+
+class RuntimeBackendError(DockerMagicsError):
+    """A container could not be set up or run by the selected backend."""
+
+
+class StoreError(DockerMagicsError):
+    """The store is missing, corrupt, or a write to it failed."""
+
+
+class NotFoundError(StoreError):
+    """No such image, container, blob or build record."""
+
+
+class ConflictError(StoreError):
+    """A name is already taken, or an object is still in use."""
+
+
+class LayerError(DockerMagicsError):
+    """A layer archive is malformed or tries to write outside its target."""
+
+
+class RegistryError(DockerMagicsError):
+    """A registry refused a request or answered something we cannot use."""
+
+
+class ImageReferenceError(DockerMagicsError, ValueError):
+    """An image reference that does not follow Docker's syntax."""
+
+
+class UsageError(DockerMagicsError):
+    """Arguments that are individually valid but make no sense together."""

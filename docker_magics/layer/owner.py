@@ -1,0 +1,56 @@
+"""Ownership when we cannot chown: the one place rootful and rootless file handling differ.
+
+Running unprivileged, every file we create belongs to us, and inside a single-id user namespace
+that appears as 0:0. Any other intended owner (from a layer tar, or `COPY --chown`) is kept in the
+xattr `user.docker_magics.owner` ("uid:gid") and written back into tar headers at commit.
+Symlinks cannot carry user xattrs on Linux, so rootless symlinks always read back as 0:0.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+__all__ = ["OwnerOps", "OWNER_XATTR", "owner_ops"]
+
+OWNER_XATTR = "user.docker_magics.owner"
+
+
+class OwnerOps:
+    def __init__(self, rootless: bool) -> None:
+        self.rootless = rootless
+
+    def set_owner(self, path: str, uid: int, gid: int, *, is_link: bool = False) -> None:
+        if not self.rootless:
+            os.lchown(path, uid, gid)
+            return
+        if is_link:
+            return
+        try:
+            if (uid, gid) == (0, 0):
+                try:
+                    os.removexattr(path, OWNER_XATTR, follow_symlinks=False)
+                except OSError as exc:
+                    if exc.errno not in (errno.ENODATA, errno.ENOTSUP):
+                        raise
+            else:
+                os.setxattr(path, OWNER_XATTR, f"{uid}:{gid}".encode(), follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno != errno.ENOTSUP:
+                raise
+
+    def get_owner(self, path: str, st: os.stat_result, *, is_link: bool = False) -> tuple[int, int]:
+        if not is_link:
+            try:
+                raw = os.getxattr(path, OWNER_XATTR, follow_symlinks=False)
+                uid, gid = raw.decode().split(":")
+                return int(uid), int(gid)
+            except (OSError, ValueError):
+                pass
+        if self.rootless:
+            return 0, 0
+        return st.st_uid, st.st_gid
+
+
+def owner_ops() -> OwnerOps:
+    return OwnerOps(rootless=os.geteuid() != 0)

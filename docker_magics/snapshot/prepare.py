@@ -1,0 +1,84 @@
+"""Root filesystems for containers, described, never mounted: the runtime does the mounting.
+
+overlay: the image's unpacked layers as lower dirs plus a per-container upper dir.
+copy:    a private flattened tree (for PRoot, or where overlay mounts are refused) and a manifest of
+         it, so a later commit can find what changed by comparison.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..layer.extract import safe_rmtree
+from ..layer.mtree import save_manifest, take_manifest
+from ..store.images import Image
+from ..store.store import Store
+from .unpack import ensure_unpacked, unpack_into
+
+__all__ = ["RootfsPlan", "prepare_overlay", "prepare_copy", "lower_dirs", "MANIFEST_NAME"]
+
+MANIFEST_NAME = "rootfs.mtree.json"
+
+
+@dataclass(frozen=True)
+class RootfsPlan:
+    mode: str  # "overlay" or "copy"
+    lowerdirs: tuple[str, ...] = ()  # top-most first
+    upperdir: str | None = None
+    workdir: str | None = None
+    mountpoint: str | None = None
+    directory: str | None = None
+
+
+def lower_dirs(store: Store, image: Image) -> list[str]:
+    """Unpack (once) and list the image's layers, top-most first."""
+    dirs = [
+        ensure_unpacked(store, layer, diff_id)
+        for layer, diff_id in zip(image.layers, image.diff_ids)
+    ]
+    return list(reversed(dirs))
+
+
+def _empty_lower(store: Store) -> str:
+    # overlay needs at least one lower dir; an image with no layers (FROM scratch) gets this one.
+    path = os.path.join(store.snapshots_dir, "empty")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def prepare_overlay(store: Store, image: Image, cdir: str) -> RootfsPlan:
+    lowers = lower_dirs(store, image) or [_empty_lower(store)]
+    for sub in ("upper", "work", "merged"):
+        os.makedirs(os.path.join(cdir, sub), exist_ok=True)
+    return RootfsPlan(
+        mode="overlay",
+        lowerdirs=tuple(lowers),
+        upperdir=os.path.join(cdir, "upper"),
+        workdir=os.path.join(cdir, "work"),
+        mountpoint=os.path.join(cdir, "merged"),
+    )
+
+
+def prepare_copy(store: Store, image: Image, cdir: str) -> RootfsPlan:
+    rootfs = os.path.join(cdir, "rootfs")
+    if os.path.exists(rootfs):
+        safe_rmtree(rootfs)
+    os.makedirs(rootfs)
+    for layer, diff_id in zip(image.layers, image.diff_ids):
+        unpack_into(store, layer, diff_id, rootfs, overlay=False)
+    save_manifest(take_manifest(rootfs), os.path.join(cdir, MANIFEST_NAME))
+    return RootfsPlan(mode="copy", directory=rootfs)
+
+
+def plan_for(cdir: str, mode: str, store: Store, image: Image) -> RootfsPlan:
+    """The plan of an existing container (its directories were made at create time)."""
+    if mode == "copy":
+        return RootfsPlan(mode="copy", directory=os.path.join(cdir, "rootfs"))
+    return RootfsPlan(
+        mode="overlay",
+        lowerdirs=tuple(lower_dirs(store, image) or [_empty_lower(store)]),
+        upperdir=os.path.join(cdir, "upper"),
+        workdir=os.path.join(cdir, "work"),
+        mountpoint=os.path.join(cdir, "merged"),
+    )

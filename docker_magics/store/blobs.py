@@ -1,0 +1,142 @@
+"""Content-addressed blobs in OCI layout (`blobs/sha256/<hex>`), verified on the way in."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from ..errors import NotFoundError, StoreError
+from ..oci.digest import digest_hex, validate_digest
+from .atomic import fsync_dir
+
+__all__ = ["BlobStore", "BlobWriter"]
+
+_CHUNK = 1 << 20
+
+
+class BlobWriter:
+    """A file-like sink that hashes while writing; `commit()` renames it into place by digest."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+        fd, self._tmp = tempfile.mkstemp(dir=store.tmp_dir, prefix=f"blob-{os.getpid()}-")
+        self._fh: BinaryIO = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.digest: str | None = None
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self._fh.write(data)
+        self._hash.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+    def commit(self, expected: str | None = None) -> str:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        digest = "sha256:" + self._hash.hexdigest()
+        if expected is not None and digest != expected:
+            self.abort()
+            raise StoreError(
+                f"digest mismatch: expected {expected}, got {digest}; nothing was stored"
+            )
+        self._store._install(self._tmp, digest)
+        self.digest = digest
+        return digest
+
+    def abort(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None or self.digest is None:
+            self.abort()
+
+
+class BlobStore:
+    def __init__(self, root: str, tmp_dir: str) -> None:
+        self.dir = os.path.join(root, "blobs", "sha256")
+        self.tmp_dir = tmp_dir
+        os.makedirs(self.dir, exist_ok=True)
+
+    def path(self, digest: str) -> str:
+        return os.path.join(self.dir, digest_hex(digest))
+
+    def has(self, digest: str) -> bool:
+        return os.path.exists(self.path(digest))
+
+    def size(self, digest: str) -> int:
+        try:
+            return os.stat(self.path(digest)).st_size
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {digest} is not in the store")
+
+    def writer(self) -> BlobWriter:
+        return BlobWriter(self)
+
+    def put_bytes(self, data: bytes, expected: str | None = None) -> str:
+        with self.writer() as w:
+            w.write(data)
+            return w.commit(expected)
+
+    def put_stream(self, src: BinaryIO, expected: str | None = None) -> str:
+        with self.writer() as w:
+            while chunk := src.read(_CHUNK):
+                w.write(chunk)
+            return w.commit(expected)
+
+    def _install(self, tmp: str, digest: str) -> None:
+        final = self.path(digest)
+        if os.path.exists(final):
+            os.unlink(tmp)
+            return
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, final)
+        fsync_dir(self.dir)
+
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return open(self.path(digest), "rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {digest} is not in the store")
+
+    def read_bytes(self, digest: str, *, verify: bool = True) -> bytes:
+        with self.open(digest) as fh:
+            data = fh.read()
+        if verify and "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+            raise StoreError(f"blob {digest} is corrupt (its content does not match its digest)")
+        return data
+
+    def verify(self, digest: str) -> bool:
+        h = hashlib.sha256()
+        with self.open(digest) as fh:
+            while chunk := fh.read(_CHUNK):
+                h.update(chunk)
+        return "sha256:" + h.hexdigest() == digest
+
+    def digests(self) -> Iterator[str]:
+        for name in os.listdir(self.dir):
+            try:
+                yield validate_digest("sha256:" + name)
+            except ValueError:
+                continue
+
+    def remove(self, digest: str) -> None:
+        try:
+            os.unlink(self.path(digest))
+        except FileNotFoundError:
+            pass

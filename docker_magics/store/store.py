@@ -1,0 +1,58 @@
+"""The store: one directory holding everything (an OCI image layout plus our own records)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager
+
+from ..errors import StoreError
+from .atomic import atomic_write_json
+from .blobs import BlobStore
+from .containers import ContainerStore
+from .images import ImageStore
+from .index import ImageIndex
+from .lock import locked
+
+__all__ = ["Store", "default_root"]
+
+
+def default_root() -> str:
+    env = os.environ.get("DOCKER_MAGICS_ROOT")
+    if env:
+        return env
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
+    return os.path.join(data, "docker-magics")
+
+
+class Store:
+    def __init__(self, root: str | None = None) -> None:
+        self.root = os.path.abspath(root or default_root())
+        try:
+            for sub in ("blobs/sha256", "snapshots", "containers", "builds", "tmp", "cache"):
+                os.makedirs(os.path.join(self.root, sub), exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store at {self.root}: {exc.strerror}")
+        layout = os.path.join(self.root, "oci-layout")
+        if not os.path.exists(layout):
+            atomic_write_json(layout, {"imageLayoutVersion": "1.0.0"})
+        self.tmp_dir = os.path.join(self.root, "tmp")
+        self.snapshots_dir = os.path.join(self.root, "snapshots")
+        self.blobs = BlobStore(self.root, self.tmp_dir)
+        self.index = ImageIndex(self.root)
+        self.images = ImageStore(self.blobs, self.index)
+        self.containers = ContainerStore(os.path.join(self.root, "containers"), self.tmp_dir)
+
+    def lock_path(self, name: str) -> str:
+        return os.path.join(self.root, f"{name}.lock")
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Held (shared) by every writer so that `system prune` never sweeps work in progress."""
+        return locked(self.lock_path("gc"), shared=True)
+
+    def tmp_path(self, prefix: str) -> str:
+        """A fresh private directory under tmp/, named so prune can tell if its owner died."""
+        import tempfile
+
+        return tempfile.mkdtemp(dir=self.tmp_dir, prefix=f"{prefix}-{os.getpid()}-")
