@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from .engine import archive, commit, containers, images, system
 from .engine.containers import RunOptions, Sink
+from .engine.images import HistoryRow
 from .errors import NotFoundError, RuntimeBackendError
 from .store.containers import Container
 from .store.images import Image
@@ -77,7 +78,7 @@ class Engine:
     def rmi(self, name: str, *, force: bool = False) -> list[str]:
         return images.remove_image(self.store, name, force=force)
 
-    def history(self, name: str) -> list[images.HistoryRow]:
+    def history(self, name: str) -> list[HistoryRow]:
         self.image(name)
         return images.history_rows(self.store, name)
 
@@ -164,7 +165,7 @@ class Engine:
 
     def start_detached(self, name: str, *, remove: bool = False) -> None:
         c = self.container(name)
-        cmd = [sys.executable, "-m", "docker_magics.engine.monitor", self.store.root, c.id]
+        cmd = [sys.executable, "-m", "docker_magics.cli.monitor", self.store.root, c.id]
         if self.runtime_name:
             cmd += ["--runtime", self.runtime_name]
         if remove:

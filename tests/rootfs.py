@@ -24,8 +24,9 @@ def make_busybox_tree(root: str) -> str:
         os.makedirs(os.path.join(root, d), exist_ok=True)
     os.chmod(os.path.join(root, "tmp"), 0o1777)
     shutil.copy2(BUSYBOX, os.path.join(root, "bin", "busybox"))
-    applets = subprocess.run([BUSYBOX, "--list-full"], capture_output=True, text=True,
-                             check=True).stdout.split()
+    applets = subprocess.run(
+        [BUSYBOX, "--list-full"], capture_output=True, text=True, check=True
+    ).stdout.split()
     for applet in applets:
         path = os.path.join(root, applet)
         if os.path.lexists(path) or applet == "bin/busybox":
@@ -33,10 +34,12 @@ def make_busybox_tree(root: str) -> str:
         depth = applet.count("/")
         os.symlink("../" * (depth - 1) + "bin/busybox" if depth > 1 else "busybox", path)
     with open(os.path.join(root, "etc", "passwd"), "w") as fh:
-        fh.write("root:x:0:0:root:/root:/bin/sh\n"
-                 "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
-                 "app:x:1000:1000:app:/home/app:/bin/sh\n"
-                 "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+        fh.write(
+            "root:x:0:0:root:/root:/bin/sh\n"
+            "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
+            "app:x:1000:1000:app:/home/app:/bin/sh\n"
+            "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+        )
     with open(os.path.join(root, "etc", "group"), "w") as fh:
         fh.write("root:x:0:\ndaemon:x:1:\napp:x:1000:\nnogroup:x:65534:\n")
     return root
@@ -63,8 +66,15 @@ def tar_bytes(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     return buf.getvalue()
 
 
-def member(name: str, kind: bytes = tarfile.REGTYPE, *, linkname: str = "", mode: int = 0o644,
-           uid: int = 0, gid: int = 0) -> tarfile.TarInfo:
+def member(
+    name: str,
+    kind: bytes = tarfile.REGTYPE,
+    *,
+    linkname: str = "",
+    mode: int = 0o644,
+    uid: int = 0,
+    gid: int = 0,
+) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.linkname = linkname

@@ -7,12 +7,13 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TextIO
 
 from ..api import Engine, RunOptions
 from ..errors import UsageError
 from ..oci.digest import short_id
-from ..oci.reference import parse_reference
+from ..oci.reference import Reference, parse_reference
 from .format import human_age, human_size, parse_time, table, truncate
 
 __all__ = ["HANDLERS", "Output"]
@@ -209,7 +210,7 @@ def do_images(eng: Engine, args: Any, out: Output) -> int:
             out.line(iid)
             continue
         created = human_age(parse_time(image.config.get("created", "")))
-        refs = [parse_reference(r) for r in image.refs] or [None]
+        refs: list[Reference | None] = [parse_reference(r) for r in image.refs] or [None]
         for ref in refs:
             repo = ref.familiar.rsplit(":", 1)[0] if ref and ref.tag else "<none>"
             tag = ref.tag if ref and ref.tag else "<none>"
@@ -239,6 +240,10 @@ def do_inspect(eng: Engine, args: Any, out: Output) -> int:
 _FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
 
 
+def _field(rec: dict[str, str], m: re.Match[str]) -> str:
+    return str(rec.get(m.group(1), ""))
+
+
 def do_history(eng: Engine, args: Any, out: Output) -> int:
     rows = eng.history(args.image)
     human = str(args.human).lower() not in ("false", "0", "no")
@@ -264,7 +269,7 @@ def do_history(eng: Engine, args: Any, out: Output) -> int:
             out.line(json.dumps(rec))
     elif args.format:
         for rec in records:
-            out.line(_FIELD.sub(lambda m, r=rec: str(r.get(m.group(1), "")), args.format))
+            out.line(_FIELD.sub(partial(_field, rec), args.format))
     else:
         table_rows = [
             [

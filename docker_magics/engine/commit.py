@@ -62,7 +62,8 @@ def commit_container(
 ) -> Image:
     base = store.images.load(c.manifest_digest)
     with store.blobs.writer() as writer:
-        write_layer(_changes(plan_of(store, c), store.containers.dir(c.id)), writer, owner_ops())
+        changes_ = _changes(plan_of(store, c), store.containers.dir(c.id))
+        write_layer(changes_, writer, owner_ops())  # type: ignore[arg-type]
         diff_id = writer.commit()
     cfg = dict(base.config.get("config") or {})
     for change in changes or []:

@@ -7,8 +7,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import ConflictError, RuntimeBackendError, UsageError
 from ..layer.extract import safe_rmtree

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -45,7 +45,7 @@ def _is_opaque(path: str) -> bool:
     return False
 
 
-def upper_changes(upper: str, exists_below: callable) -> Iterator[Change]:  # type: ignore[valid-type]
+def upper_changes(upper: str, exists_below: Callable[[str], bool]) -> Iterator[Change]:
     """Walk the upper dir sorted; `exists_below(relpath)` tells A from C."""
 
     def visit(host_dir: str, rel_dir: str) -> Iterator[Change]:

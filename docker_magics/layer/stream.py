@@ -11,7 +11,7 @@ import tarfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..errors import LayerError
 
@@ -29,7 +29,7 @@ def sniff_compression(head: bytes) -> str | None:
 
 def open_decompressed(src: BinaryIO) -> BinaryIO:
     """Wrap `src` so reads give tar bytes, whatever compression (by content, never by name)."""
-    buffered = src if isinstance(src, io.BufferedReader) else io.BufferedReader(src)  # type: ignore[arg-type]
+    buffered: Any = src if isinstance(src, io.BufferedReader) else io.BufferedReader(src)  # type: ignore[type-var]
     kind = sniff_compression(buffered.peek(6)[:6])
     if kind == "gzip":
         return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]

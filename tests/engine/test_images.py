@@ -86,10 +86,12 @@ def test_hostile_import_leaves_store_unchanged(engine, tmp_path, bad):
 def test_symlink_escape_is_contained(engine, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    layer = tar_bytes([
-        (member("etc", b"2", linkname=str(outside)), None),
-        (member("etc/pwned"), b"gotcha"),
-    ])
+    layer = tar_bytes(
+        [
+            (member("etc", b"2", linkname=str(outside)), None),
+            (member("etc/pwned"), b"gotcha"),
+        ]
+    )
     path = tmp_path / "sym.tar"
     path.write_bytes(layer)
     image = engine.import_image(str(path), "sym")
@@ -118,9 +120,17 @@ def test_prune_removes_unreferenced(engine, base_image, busybox_tar):
 
 def test_rmi_in_use_refused(engine, base_image):
     c = engine.store.containers.create(
-        {"image": engine.image(base_image).id, "image_ref": base_image,
-         "manifest_digest": engine.image(base_image).manifest_digest, "config": {},
-         "argv": ["true"], "rootfs_mode": "copy", "runtime": "proot"}, "user")
+        {
+            "image": engine.image(base_image).id,
+            "image_ref": base_image,
+            "manifest_digest": engine.image(base_image).manifest_digest,
+            "config": {},
+            "argv": ["true"],
+            "rootfs_mode": "copy",
+            "runtime": "proot",
+        },
+        "user",
+    )
     with pytest.raises(ConflictError):
         engine.rmi(engine.image(base_image).id)
     assert c.name == "user"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..api import Engine
-from . import containers
+from ..engine import containers
 
 
 def main() -> None:
