@@ -1,0 +1,168 @@
+"""The backend interface and the fork/report plumbing every backend shares.
+
+A run forks a *supervisor* child. Setup happens in children, where failures cannot hurt the
+caller's process (a Jupyter kernel); they report back over a close-on-exec pipe, one line per
+message:
+
+    pid N        host pid of the container's outermost process
+    ready        setup is done, the payload is about to exec (on_start is called now)
+    error TEXT   setup failed: the caller raises RuntimeBackendError(TEXT)
+
+The pipe reaches EOF when the payload execs (close-on-exec) or every writer has exited.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import RuntimeBackendError
+from .payload import FORWARDED_SIGNALS, close_fds, exit_code
+from .spec import ProcessSpec, RootfsSpec
+
+__all__ = ["Backend", "Reporter", "Report", "spawn", "wait_report", "supervise"]
+
+OnStart = Callable[[int], None]
+
+
+class Backend:
+    """One way of running a process in a root filesystem ("root", "userns" or "proot")."""
+
+    name: str = ""
+    supports_overlay: bool = False
+
+    def run(
+        self,
+        rootfs: RootfsSpec,
+        proc: ProcessSpec,
+        *,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+        on_start: OnStart | None = None,
+    ) -> int:
+        raise NotImplementedError
+
+    def exec(
+        self,
+        target_pid: int,
+        rootfs: RootfsSpec,
+        proc: ProcessSpec,
+        *,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+    ) -> int:
+        raise NotImplementedError
+
+    def _check_proc(self, proc: ProcessSpec) -> None:
+        if not proc.argv:
+            raise RuntimeBackendError("no command given (empty argv)")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} overlay={self.supports_overlay}>"
+
+
+class Reporter:
+    """The child's end of the report pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, line: str) -> None:
+        os.write(self.fd, (line.replace("\n", " ") + "\n").encode())
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _install_stdio(stdin: int | None, stdout: int | None, stderr: int | None) -> None:
+    # dup everything first: the caller may pass e.g. stdout as stdin's number.
+    wanted = [(i, os.dup(fd)) for i, fd in enumerate((stdin, stdout, stderr)) if fd is not None]
+    for target, fd in wanted:
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def spawn(
+    child: Callable[[Reporter], int],
+    stdio: tuple[int | None, int | None, int | None],
+) -> tuple[int, int]:
+    """Fork ``child(reporter)`` with the given stdio and no other fds; return (pid, read fd)."""
+    rfd, wfd = os.pipe2(os.O_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:  # child: never return from here
+        code = 125
+        try:
+            os.close(rfd)
+            _install_stdio(*stdio)
+            close_fds(keep=(0, 1, 2, wfd))
+            code = child(Reporter(wfd))
+        except BaseException as exc:
+            try:
+                Reporter(wfd).send(f"error {exc}")
+            except BaseException:
+                pass
+        os._exit(code)
+    os.close(wfd)
+    return pid, rfd
+
+
+@dataclass
+class Report:
+    """What the children said: the exit code, a setup error, and other lines (``created``)."""
+
+    code: int = 125
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise RuntimeBackendError(self.error)
+
+
+def wait_report(pid: int, rfd: int, on_start: OnStart | None) -> Report:
+    """Read the child's report until EOF, call on_start on "ready", then reap the child."""
+    report = Report()
+    host_pid = pid
+    try:
+        with os.fdopen(rfd, "rb") as pipe:
+            for raw in pipe:
+                kind, _, rest = raw.decode(errors="replace").rstrip("\n").partition(" ")
+                if kind == "pid":
+                    host_pid = int(rest)
+                elif kind == "ready" and on_start is not None:
+                    on_start(host_pid)
+                elif kind == "error":
+                    report.error = rest
+                else:
+                    report.notes.append(f"{kind} {rest}")
+    finally:
+        # Reap even if on_start raised, so no zombie is left in the caller's process.
+        _, status = os.waitpid(pid, 0)
+        report.code = exit_code(status)
+    return report
+
+
+def supervise(child_pid: int, forward_to: Callable[[], int | None] | None = None) -> int:
+    """Wait for ``child_pid`` while forwarding the usual signals; return its Docker exit code.
+
+    ``forward_to`` picks the target at signal time (PRoot's tracee appears only later).
+    """
+
+    def forward(signum: int, _frame: object) -> None:
+        target = forward_to() if forward_to is not None else child_pid
+        if target:
+            try:
+                os.kill(target, signum)
+            except ProcessLookupError:
+                pass
+
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, forward)
+    _, status = os.waitpid(child_pid, 0)  # PEP 475: retried after each handler runs
+    return exit_code(status)

@@ -1,0 +1,171 @@
+"""Find out which backends work here by trying them, and pick one.
+
+Every rung is *done* in a forked child, never inferred from sysctls: inside
+``bwrap --disable-userns`` ``user.max_user_namespaces`` still reads 2147483647 while
+creating one fails with ENOSPC, and AppArmor or seccomp can deny a step after the
+namespace exists. The reasons are kept so ``info`` can say why a mode is unavailable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+from ..errors import RuntimeBackendError
+from . import _sys
+from .base import Backend, Reporter, spawn, wait_report
+from .namespaces import NamespaceBackend, write_id_maps
+from .proot import PRootBackend, find_proot, proot_env
+
+__all__ = ["BackendStatus", "ProbeReport", "BACKEND_ORDER", "probe", "select"]
+
+BACKEND_ORDER = ("root", "userns", "proot")
+ENV_VAR = "DOCKER_MAGICS_RUNTIME"
+_CACHE: dict[int, ProbeReport] = {}
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    name: str
+    ok: bool
+    reason: str
+    overlay: bool = False
+    overlay_reason: str = ""
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    """Per backend: usable or not and why; ``chosen``/``overlay`` describe the default pick."""
+
+    statuses: tuple[BackendStatus, ...]
+
+    def __getitem__(self, name: str) -> BackendStatus:
+        for status in self.statuses:
+            if status.name == name:
+                return status
+        raise KeyError(name)
+
+    @property
+    def chosen(self) -> str | None:
+        return next((s.name for s in self.statuses if s.ok), None)
+
+    @property
+    def overlay(self) -> bool:
+        return self.chosen is not None and self[self.chosen].overlay
+
+    def __str__(self) -> str:
+        lines = []
+        for s in self.statuses:
+            mark = "ok" if s.ok else "unavailable"
+            extra = f" (overlay: {'yes' if s.overlay else 'no'})" if s.ok else ""
+            lines.append(f"{s.name:7} {mark}{extra}: {s.reason}")
+        return "\n".join(lines)
+
+
+def _try_overlay(rep: Reporter, *, userxattr: bool) -> None:
+    """Mount a tiny overlay and check a write lands in the upper dir; report the outcome."""
+    base = tempfile.mkdtemp(prefix="docker-magics-probe-")
+    try:
+        dirs = {n: os.path.join(base, n) for n in ("lower", "upper", "work", "mnt")}
+        for d in dirs.values():
+            os.mkdir(d)
+        opts = f"lowerdir={dirs['lower']},upperdir={dirs['upper']},workdir={dirs['work']}"
+        opts += ",userxattr" if userxattr else ",redirect_dir=off,metacopy=off"
+        _sys.mount("overlay", dirs["mnt"], "overlay", 0, opts)
+        open(os.path.join(dirs["mnt"], "probe"), "w").close()
+        _sys.umount2(dirs["mnt"])
+        ok = os.path.exists(os.path.join(dirs["upper"], "probe"))
+        rep.send("overlay ok" if ok else "overlay-no write did not reach the upper dir")
+    except OSError as exc:
+        rep.send(f"overlay-no {exc}")
+    finally:
+        for root, subdirs, _files in os.walk(base):
+            for d in subdirs:  # overlay leaves work/work with mode 000
+                os.chmod(os.path.join(root, d), 0o700)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _probe_root(rep: Reporter) -> int:
+    if os.geteuid() != 0:
+        raise OSError(1, f"not running as root (euid {os.geteuid()})")
+    _sys.unshare(_sys.CLONE_NEWNS | _sys.CLONE_NEWPID | _sys.CLONE_NEWUTS | _sys.CLONE_NEWIPC)
+    _sys.mount(None, "/", None, _sys.MS_REC | _sys.MS_PRIVATE)
+    _try_overlay(rep, userxattr=False)
+    return 0
+
+
+def _probe_userns(rep: Reporter) -> int:
+    uid, gid = os.geteuid(), os.getegid()
+    flags = _sys.CLONE_NEWUSER | _sys.CLONE_NEWNS | _sys.CLONE_NEWPID
+    _sys.unshare(flags | _sys.CLONE_NEWUTS | _sys.CLONE_NEWIPC)
+    write_id_maps(uid, gid)
+    _sys.mount(None, "/", None, _sys.MS_REC | _sys.MS_PRIVATE)
+    _try_overlay(rep, userxattr=True)
+    return 0
+
+
+def _run_probe(fn: object, name: str) -> BackendStatus:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        pid, rfd = spawn(fn, (devnull, devnull, devnull))  # type: ignore[arg-type]
+        report = wait_report(pid, rfd, None)
+    finally:
+        os.close(devnull)
+    if report.error is not None:
+        return BackendStatus(name, False, report.error)
+    overlay = "overlay ok" in report.notes
+    why = next((n[len("overlay-no ") :] for n in report.notes if n.startswith("overlay-no ")), "")
+    return BackendStatus(name, True, "namespaces and mounts work", overlay, why)
+
+
+def _probe_proot() -> BackendStatus:
+    try:
+        proot = find_proot()
+    except RuntimeBackendError as exc:
+        return BackendStatus("proot", False, str(exc))
+    true = shutil.which("true") or "/bin/true"
+    try:
+        done = subprocess.run(
+            [proot, "-0", "-r", "/", true],
+            env=dict(e.split("=", 1) for e in proot_env(["PATH=/usr/bin:/bin"])),
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return BackendStatus("proot", False, f"proot does not run: {exc}")
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return BackendStatus("proot", False, f"proot failed ({done.returncode}): {tail[0]}")
+    return BackendStatus("proot", True, "ptrace works", False, "proot only runs directories")
+
+
+def probe(*, refresh: bool = False) -> ProbeReport:
+    """Try every backend (cached per process; forked children never share the cache)."""
+    pid = os.getpid()
+    if refresh or pid not in _CACHE:
+        _CACHE[pid] = ProbeReport(
+            (_run_probe(_probe_root, "root"), _run_probe(_probe_userns, "userns"), _probe_proot())
+        )
+    return _CACHE[pid]
+
+
+def select(name: str | None = None) -> Backend:
+    """The backend to use: ``name``, else $DOCKER_MAGICS_RUNTIME, else root > userns > proot."""
+    name = name or os.environ.get(ENV_VAR) or None
+    if name is not None and name not in BACKEND_ORDER:
+        raise RuntimeBackendError(
+            f"unknown runtime {name!r}; choose one of {', '.join(BACKEND_ORDER)}"
+        )
+    report = probe()
+    chosen = name or report.chosen
+    if chosen is None:
+        raise RuntimeBackendError("no runtime backend works here:\n" + str(report))
+    status = report[chosen]
+    if not status.ok:
+        raise RuntimeBackendError(f"runtime {chosen!r} is unavailable: {status.reason}")
+    if chosen == "proot":
+        return PRootBackend()
+    return NamespaceBackend(userns=chosen == "userns", supports_overlay=status.overlay)

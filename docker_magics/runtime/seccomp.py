@@ -1,0 +1,139 @@
+"""A seccomp filter that fakes success for ownership and identity changes (userns mode).
+
+In a user namespace that maps a single id, ``chown 100:100 f`` fails with EINVAL and
+``setuid(100)`` with EINVAL/EPERM, which breaks package managers (apt drops to ``_apt``,
+dpkg chowns files). Like Charliecloud's seccomp mode, this filter makes those syscalls
+return 0 without doing anything. It is lossy on purpose: the requested owner is not
+recorded. ``mknod``/``mknodat`` are faked only for character and block devices, so FIFOs
+and regular files are still really created.
+
+The BPF program is assembled here by hand (``struct sock_filter``) because Python has no
+libseccomp binding in the standard library. Syscalls of a foreign ABI (i386 or x32 on an
+x86_64 host) are allowed untouched: the architecture check keeps the numbers honest.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import stat
+import struct
+
+from . import _sys
+
+__all__ = ["install_fake_root_filter", "build_filter", "FAKED_SYSCALLS"]
+
+# Syscall numbers per architecture: (AUDIT_ARCH, {name: nr}).
+FAKED_SYSCALLS: dict[str, tuple[int, dict[str, int]]] = {
+    "x86_64": (
+        0xC000003E,
+        {
+            "chown": 92,
+            "fchown": 93,
+            "lchown": 94,
+            "fchownat": 260,
+            "setuid": 105,
+            "setgid": 106,
+            "setreuid": 113,
+            "setregid": 114,
+            "setgroups": 116,
+            "setresuid": 117,
+            "setresgid": 119,
+            "setfsuid": 122,
+            "setfsgid": 123,
+            "capset": 126,
+            "mknod": 133,
+            "mknodat": 259,
+        },
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {
+            "fchownat": 54,
+            "fchown": 55,
+            "capset": 91,
+            "setregid": 143,
+            "setgid": 144,
+            "setreuid": 145,
+            "setuid": 146,
+            "setresuid": 147,
+            "setresgid": 149,
+            "setfsuid": 151,
+            "setfsgid": 152,
+            "setgroups": 159,
+            "mknodat": 33,
+        },
+    ),
+}
+_NR_SECCOMP = {"x86_64": 317, "aarch64": 277}
+
+# Classic BPF opcodes and seccomp return values (linux/filter.h, linux/seccomp.h).
+_LD_W_ABS = 0x20
+_JEQ_K = 0x15
+_AND_K = 0x54
+_RET_K = 0x06
+_RET_ALLOW = 0x7FFF0000
+_RET_ERRNO_0 = 0x00050000  # SECCOMP_RET_ERRNO with errno 0: skip the call, report success
+_SECCOMP_SET_MODE_FILTER = 1
+_S_IFMT = 0o170000  # stat.S_IFMT is a function in CPython, the mask is needed as a number
+# Offsets in struct seccomp_data: nr, arch, then args[6] as u64 (little endian: low word first).
+_OFF_NR, _OFF_ARCH = 0, 4
+
+
+def _arg_low(index: int) -> int:
+    return 16 + 8 * index
+
+
+def build_filter(machine: str = _sys.MACHINE) -> list[tuple[int, int, int, int]]:
+    """The program as (code, jt, jf, k) tuples; jumps count from the next instruction.
+
+    Layout: load arch, wrong arch -> ALLOW; load nr; one JEQ per faked syscall (-> FAKE, or
+    -> that mknod variant's mode check); RET ALLOW; mode checks; ALLOW; FAKE.
+    """
+    if machine not in FAKED_SYSCALLS:
+        raise OSError(38, f"seccomp: no syscall table for {machine}")
+    arch, table = FAKED_SYSCALLS[machine]
+    plain = [nr for name, nr in table.items() if not name.startswith("mknod")]
+    # mknod(path, mode, dev) has the mode in args[1]; mknodat(dirfd, path, mode, dev) in args[2].
+    mknods = [(table[n], 1 if n == "mknod" else 2) for n in ("mknod", "mknodat") if n in table]
+    first_mode = 3 + len(plain) + len(mknods) + 1
+    allow_at = first_mode + 4 * len(mknods)
+    fake_at = allow_at + 1
+    prog: list[tuple[int, int, int, int]] = []
+
+    def rel(target: int) -> int:
+        return target - (len(prog) + 1)
+
+    prog.append((_LD_W_ABS, 0, 0, _OFF_ARCH))
+    prog.append((_JEQ_K, 0, rel(allow_at), arch))
+    prog.append((_LD_W_ABS, 0, 0, _OFF_NR))
+    for nr in plain:
+        prog.append((_JEQ_K, rel(fake_at), 0, nr))
+    for i, (nr, _arg) in enumerate(mknods):
+        prog.append((_JEQ_K, rel(first_mode + 4 * i), 0, nr))
+    prog.append((_RET_K, 0, 0, _RET_ALLOW))
+    for _nr, arg in mknods:
+        prog.append((_LD_W_ABS, 0, 0, _arg_low(arg)))
+        prog.append((_AND_K, 0, 0, _S_IFMT))
+        prog.append((_JEQ_K, rel(fake_at), 0, stat.S_IFCHR))
+        prog.append((_JEQ_K, rel(fake_at), rel(allow_at), stat.S_IFBLK))
+    prog.append((_RET_K, 0, 0, _RET_ALLOW))
+    prog.append((_RET_K, 0, 0, _RET_ERRNO_0))
+    assert len(prog) == fake_at + 1
+    return prog
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def install_fake_root_filter() -> None:
+    """Install the filter on the calling thread; it is inherited across fork and exec.
+
+    PR_SET_NO_NEW_PRIVS is what lets an unprivileged process install a filter at all.
+    """
+    prog = build_filter()
+    raw = b"".join(struct.pack("=HBBI", *insn) for insn in prog)
+    buf = ctypes.create_string_buffer(raw, len(raw))
+    fprog = _SockFprog(len(prog), ctypes.cast(buf, ctypes.c_void_p))
+    _sys.prctl(_sys.PR_SET_NO_NEW_PRIVS, 1)
+    _sys.syscall(_NR_SECCOMP[_sys.MACHINE], _SECCOMP_SET_MODE_FILTER, 0, ctypes.byref(fprog))
