@@ -95,14 +95,17 @@ def safe_rmtree(path: str) -> None:
     """Remove a tree even where directories lack write or search permission (rootless leftovers)."""
 
     def fix(func, p, _exc):  # type: ignore[no-untyped-def]
-        parent = os.path.dirname(p)
-        try:
-            os.chmod(parent, 0o700)
-            if os.path.isdir(p) and not os.path.islink(p):
-                os.chmod(p, 0o700)
-        except OSError:
-            pass
-        func(p)
+        # e.g. overlay's work/work is created mode 000: open it up, then remove what failed.
+        for target in (os.path.dirname(p), p):
+            try:
+                if not os.path.islink(target):
+                    os.chmod(target, 0o700)
+            except OSError:
+                pass
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)
+        elif os.path.lexists(p):
+            os.unlink(p)
 
     try:
         st = os.lstat(path)
