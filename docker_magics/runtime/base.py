@@ -22,7 +22,7 @@ from ..errors import RuntimeBackendError
 from .payload import FORWARDED_SIGNALS, close_fds, exit_code
 from .spec import ProcessSpec, RootfsSpec
 
-__all__ = ["Backend", "Reporter", "Report", "spawn", "wait_report", "supervise"]
+__all__ = ["Backend", "OnStart", "Reporter", "Report", "spawn", "wait_report", "supervise"]
 
 OnStart = Callable[[int], None]
 

@@ -25,7 +25,7 @@ import signal
 
 from ..errors import RuntimeBackendError
 from . import _sys
-from .base import Backend, Report, Reporter, spawn, supervise, wait_report
+from .base import Backend, OnStart, Report, Reporter, spawn, supervise, wait_report
 from .mounts import Scratch, assemble, pivot, prepare_scratch
 from .payload import FORWARDED_SIGNALS, exec_payload, exit_code
 from .spec import ProcessSpec, RootfsSpec
@@ -82,7 +82,16 @@ class NamespaceBackend(Backend):
         self.name = "userns" if userns else "root"
         self.supports_overlay = supports_overlay
 
-    def run(self, rootfs, proc, *, stdin=None, stdout=None, stderr=None, on_start=None):  # type: ignore[no-untyped-def]
+    def run(
+        self,
+        rootfs: RootfsSpec,
+        proc: ProcessSpec,
+        *,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+        on_start: OnStart | None = None,
+    ) -> int:
         self._check_proc(proc)
         if rootfs.is_overlay and not self.supports_overlay:
             raise RuntimeBackendError(f"the {self.name} backend cannot mount overlays here")
@@ -99,7 +108,16 @@ class NamespaceBackend(Backend):
         report.raise_error()
         return report.code
 
-    def exec(self, target_pid, rootfs, proc, *, stdin=None, stdout=None, stderr=None):  # type: ignore[no-untyped-def]
+    def exec(
+        self,
+        target_pid: int,
+        rootfs: RootfsSpec,
+        proc: ProcessSpec,
+        *,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+    ) -> int:
         self._check_proc(proc)
         pid, rfd = spawn(lambda rep: self._enter(rep, target_pid, proc), (stdin, stdout, stderr))
         report = wait_report(pid, rfd, None)

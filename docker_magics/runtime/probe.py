@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import RuntimeBackendError
@@ -107,10 +108,10 @@ def _probe_userns(rep: Reporter) -> int:
     return 0
 
 
-def _run_probe(fn: object, name: str) -> BackendStatus:
+def _run_probe(fn: Callable[[Reporter], int], name: str) -> BackendStatus:
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
-        pid, rfd = spawn(fn, (devnull, devnull, devnull))  # type: ignore[arg-type]
+        pid, rfd = spawn(fn, (devnull, devnull, devnull))
         report = wait_report(pid, rfd, None)
     finally:
         os.close(devnull)

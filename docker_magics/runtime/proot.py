@@ -24,11 +24,11 @@ import time
 
 from ..errors import RuntimeBackendError
 from . import _sys
-from .base import Backend, Report, Reporter, spawn, wait_report
+from .base import Backend, OnStart, Report, Reporter, spawn, wait_report
 from .mounts import prepare_scratch
 from .paths import contain
 from .payload import FORWARDED_SIGNALS, container_env, exit_code, reset_signals, resolve_command
-from .spec import ProcessSpec
+from .spec import ProcessSpec, RootfsSpec
 
 __all__ = ["PRootBackend", "find_proot", "proot_env", "proot_command"]
 
@@ -209,7 +209,16 @@ class PRootBackend(Backend):
     name = "proot"
     supports_overlay = False
 
-    def run(self, rootfs, proc, *, stdin=None, stdout=None, stderr=None, on_start=None):  # type: ignore[no-untyped-def]
+    def run(
+        self,
+        rootfs: RootfsSpec,
+        proc: ProcessSpec,
+        *,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+        on_start: OnStart | None = None,
+    ) -> int:
         self._check_proc(proc)
         if rootfs.directory is None:
             raise RuntimeBackendError("the proot backend runs only a directory rootfs (no overlay)")
@@ -233,7 +242,16 @@ class PRootBackend(Backend):
         report.raise_error()
         return report.code
 
-    def exec(self, target_pid, rootfs, proc, *, stdin=None, stdout=None, stderr=None):  # type: ignore[no-untyped-def]
+    def exec(
+        self,
+        target_pid: int,
+        rootfs: RootfsSpec,
+        proc: ProcessSpec,
+        *,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+    ) -> int:
         # No namespaces to join: a second PRoot over the same directory sees the same files.
         try:
             os.kill(target_pid, 0)

@@ -50,6 +50,8 @@ def build_rootfs(dest: Path, *, with_dirs: bool = False) -> Path:
     )
     (dest / "etc" / "greeting").write_text("hello from the image\n")
     (dest / "etc" / "greeting").chmod(0o644)
+    (dest / "opt" / "data").mkdir(parents=True)
+    (dest / "opt" / "data" / "old").write_text("old\n")
     if with_dirs:
         for d in ("proc", "dev", "sys", "tmp"):
             (dest / d).mkdir()
@@ -73,6 +75,12 @@ class Layout:
         self.lower = image
         self.upper, self.work, self.mnt = base / "upper", base / "work", base / "mnt"
         self.directory = base / "rootfs"
+        if overlay and owner is not None:
+            # Rootless: the layers must belong to the user too, as the engine's unpacked layers
+            # do (an unmapped owner makes even container root lack permission to change them).
+            self.lower = base / "lower"
+            shutil.copytree(image, self.lower, symlinks=True)
+            image = self.lower
         if overlay:
             for d in (self.upper, self.work, self.mnt):
                 d.mkdir()
