@@ -18,14 +18,16 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str, data: bytes, *, mode: int = 0o644) -> None:
+def atomic_write_bytes(path: str, data: bytes, *, mode: int = 0o644, durable: bool = True) -> None:
+    """Temp file + rename. `durable=False` skips fsync: still never torn, but may roll back."""
     directory = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=f".{os.getpid()}")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -34,7 +36,8 @@ def atomic_write_bytes(path: str, data: bytes, *, mode: int = 0o644) -> None:
         except FileNotFoundError:
             pass
         raise
-    fsync_dir(directory)
+    if durable:
+        fsync_dir(directory)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -42,5 +45,6 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def atomic_write_json(path: str, value: Any) -> None:
-    atomic_write_bytes(path, json.dumps(value, indent=2, sort_keys=True).encode() + b"\n")
+def atomic_write_json(path: str, value: Any, *, durable: bool = True) -> None:
+    data = json.dumps(value, indent=2, sort_keys=True).encode() + b"\n"
+    atomic_write_bytes(path, data, durable=durable)

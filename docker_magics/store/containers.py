@@ -81,7 +81,9 @@ class ContainerStore:
             raise StoreError(f"container record {cid} is corrupt: {exc}")
 
     def save(self, c: Container) -> None:
-        atomic_write_json(self._record(c.id), asdict(c))
+        # Run state changes often and is re-derived from the live pid (engine refresh), so a
+        # record that rolls back after a power cut costs nothing: skip the fsyncs.
+        atomic_write_json(self._record(c.id), asdict(c), durable=False)
 
     def resolve(self, name_or_id: str) -> Container:
         text = name_or_id.strip().lstrip("/")

@@ -68,8 +68,7 @@ def test_upper_dir_whiteouts_and_opaque(tmp_path):
     below = {"gone", "etc", "etc/old.conf", "opaque"}
     changes = list(upper_changes(str(upper), lambda rel: rel in below))
     kinds = {c.path: c.kind for c in changes}
-    assert kinds == {"gone": "D", "etc": "C", "etc/old.conf": "D", "opaque": "C",
-                     "opaque/new": "A"}
+    assert kinds == {"gone": "D", "etc": "C", "etc/old.conf": "D", "opaque": "C", "opaque/new": "A"}
     names = _names(_layer(iter(changes)))
     assert ".wh.gone" in names and "etc/.wh.old.conf" in names
     assert "opaque/.wh..wh..opq" in names
@@ -87,13 +86,21 @@ def test_compare_changes_and_apply(tmp_path):
     (root / "b.txt").unlink()
     os.unlink(root / "dir" / "b-link")
     changes = list(compare_changes(str(root), before))
-    assert {(c.kind, c.path) for c in changes} >= {("C", "dir/a.txt"), ("A", "new"),
-                                                   ("D", "b.txt"), ("D", "dir/b-link")}
+    assert {(c.kind, c.path) for c in changes} >= {
+        ("C", "dir/a.txt"),
+        ("A", "new"),
+        ("D", "b.txt"),
+        ("D", "dir/b-link"),
+    }
     # applying the diff over a copy of the old tree gives the new tree
     other = tmp_path / "other"
     _tree(other)
-    extract_layer(io.BytesIO(_layer(iter(changes))), str(other), overlay=False,
-                  ops=OwnerOps(rootless=os.geteuid() != 0))
+    extract_layer(
+        io.BytesIO(_layer(iter(changes))),
+        str(other),
+        overlay=False,
+        ops=OwnerOps(rootless=os.geteuid() != 0),
+    )
     assert (other / "dir" / "a.txt").read_text() == "A"
     assert (other / "new").read_text() == "n"
     assert not (other / "b.txt").exists() and not (other / "dir" / "b-link").exists()
