@@ -107,6 +107,67 @@ class Engine:
     def load(self, path: str) -> list[str]:
         return archive.load_archive(self.store, path)
 
+    # -- registries ---------------------------------------------------------------------------
+    def _registry_options(self, **kw: Any) -> Any:
+        from .engine.pull import RegistryOptions
+
+        return RegistryOptions(**{k: v for k, v in kw.items() if v is not None})
+
+    def pull(
+        self,
+        ref: str,
+        *,
+        platform: str | None = None,
+        mirrors: list[str] | None = None,
+        insecure: list[str] | None = None,
+        progress: Any = None,
+    ) -> Image:
+        """`docker pull`: verified, unpacked, then tagged; nothing is left behind on failure."""
+        from .engine import pull as registry_verbs
+
+        opts = self._registry_options(
+            platform=platform, mirrors=mirrors, insecure=insecure, progress=progress
+        )
+        return registry_verbs.pull(self.store, ref, opts)
+
+    def push(
+        self,
+        name: str,
+        target: str | None = None,
+        *,
+        insecure: list[str] | None = None,
+        progress: Any = None,
+        chunk_size: int | None = None,
+    ) -> Any:
+        """`docker push NAME` (or push local NAME as TARGET); returns a PushResult."""
+        from .engine import pull as registry_verbs
+
+        opts = self._registry_options(insecure=insecure, progress=progress, chunk_size=chunk_size)
+        return registry_verbs.push(self.store, name, target, opts)
+
+    def login(self, server: str | None, user: str, password: str) -> str:
+        from .engine import pull as registry_verbs
+
+        return registry_verbs.login(self.store, server, user, password)
+
+    def logout(self, server: str | None = None) -> bool:
+        from .engine import pull as registry_verbs
+
+        return registry_verbs.logout(server)
+
+    def bootstrap(
+        self,
+        ref: str = "debian:bookworm",
+        *,
+        suite: str | None = None,
+        variant: str = "minbase",
+        mode: str | None = None,
+    ) -> Image:
+        """A Debian base image made locally by mmdebstrap from this machine's apt sources."""
+        from .engine import pull as registry_verbs
+
+        return registry_verbs.bootstrap(self.store, ref, suite=suite, variant=variant, mode=mode)
+
     # -- containers ---------------------------------------------------------------------------
     def backend(self) -> Any:
         return containers.backend_for(self.runtime_name)

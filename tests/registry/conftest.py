@@ -1,0 +1,165 @@
+"""A real `docker-registry` (distribution 2.8) on 127.0.0.1 for the registry tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+pytestmark = pytest.mark.registry
+
+CONFIG = """\
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: {data}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:{port}
+  secret: docker-magics-test-secret
+{auth}"""
+
+AUTH = """\
+auth:
+  htpasswd:
+    realm: docker-magics-test
+    path: {htpasswd}
+"""
+
+USER, PASSWORD = "tester", "s3cret-pw"
+
+
+@dataclass
+class Registry:
+    host: str  # 127.0.0.1:PORT
+    data: str  # storage root
+    proc: subprocess.Popen
+
+    def blob_path(self, digest: str) -> str:
+        hexa = digest.split(":", 1)[1]
+        return os.path.join(self.data, "docker/registry/v2/blobs/sha256", hexa[:2], hexa, "data")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bcrypt(password: str) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import crypt  # libxcrypt does bcrypt ($2b$), which the registry accepts
+        except ImportError:
+            crypt = None  # type: ignore[assignment]
+    if crypt is not None:
+        hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+        if hashed and hashed.startswith("$2"):
+            return hashed
+    if shutil.which("htpasswd"):
+        out = subprocess.run(
+            ["htpasswd", "-nbB", USER, password], capture_output=True, text=True, check=True
+        ).stdout
+        return out.strip().split(":", 1)[1]
+    pytest.skip("no bcrypt implementation (python crypt or htpasswd from apache2-utils)")
+
+
+def start_registry(base: str, *, htpasswd: bool = False) -> Registry:
+    exe = shutil.which("docker-registry")
+    if exe is None:
+        pytest.skip("needs Debian's docker-registry: apt-get install docker-registry")
+    os.makedirs(base, exist_ok=True)
+    data = os.path.join(base, "data")
+    auth = ""
+    if htpasswd:
+        path = os.path.join(base, "htpasswd")
+        with open(path, "w") as fh:
+            fh.write(f"{USER}:{_bcrypt(PASSWORD)}\n")
+        auth = AUTH.format(htpasswd=path)
+    port = _free_port()
+    cfg = os.path.join(base, "config.yml")
+    with open(cfg, "w") as fh:
+        fh.write(CONFIG.format(data=data, port=port, auth=auth))
+    log = open(os.path.join(base, "registry.log"), "wb")
+    proc = subprocess.Popen([exe, "serve", cfg], stdout=log, stderr=log)
+    host = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"http://{host}/v2/", timeout=1) as r:
+                if r.status == 200:
+                    return Registry(host, data, proc)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401 and htpasswd:
+                return Registry(host, data, proc)
+        except OSError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    with open(os.path.join(base, "registry.log"), "rb") as fh:
+        raise RuntimeError(f"docker-registry did not start: {fh.read()[-2000:]!r}")
+
+
+def stop_registry(reg: Registry) -> None:
+    reg.proc.terminate()
+    try:
+        reg.proc.wait(5)
+    except subprocess.TimeoutExpired:
+        reg.proc.kill()
+        reg.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    reg = start_registry(str(tmp_path_factory.mktemp("registry")))
+    yield reg
+    stop_registry(reg)
+
+
+@pytest.fixture()
+def private_registry(tmp_path) -> Iterator[Registry]:
+    """A registry of its own, for tests that damage its storage."""
+    reg = start_registry(str(tmp_path / "private-registry"))
+    yield reg
+    stop_registry(reg)
+
+
+@pytest.fixture(scope="session")
+def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    reg = start_registry(str(tmp_path_factory.mktemp("auth-registry")), htpasswd=True)
+    yield reg
+    stop_registry(reg)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch) -> None:
+    """Never read or write the real ~/.docker, and no mirrors unless a test sets them."""
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    monkeypatch.delenv("DOCKER_MAGICS_REGISTRY_MIRRORS", raising=False)
+    monkeypatch.delenv("DOCKER_MAGICS_INSECURE_REGISTRIES", raising=False)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"needs {tool}")
+    return path
