@@ -240,8 +240,8 @@ class _Extractor:
             self.opaque(parent, parent_rel)
             return
         victim = base[4:]
-        if not victim or "/" in victim:
-            raise LayerError(f"invalid whiteout {base!r}")
+        if victim in ("", ".", "..") or "/" in victim:
+            raise LayerError(f"invalid whiteout {base!r} (it names no file in its directory)")
         host = os.path.join(parent, victim)
         if self.overlay:
             _remove_existing(host, keep_dir=False)
