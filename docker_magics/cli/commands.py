@@ -15,6 +15,7 @@ from ..errors import UsageError
 from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
 from .format import human_age, human_size, parse_time, table, truncate
+from .registry_verbs import HANDLERS as _registry_handlers
 
 __all__ = ["HANDLERS", "Output"]
 
@@ -366,3 +367,4 @@ HANDLERS: dict[str, Callable[[Engine, Any, Output], int]] = {
     "info": do_info,
     "system": do_system,
 }
+HANDLERS.update(_registry_handlers)

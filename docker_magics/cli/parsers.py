@@ -175,6 +175,9 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
     _image_verbs(sub)
     _container_verbs(sub)
+    from .registry_verbs import register as _registry_verbs
+
+    _registry_verbs(sub, _verb)
     p = _verb(sub, "info", "Show the store, the runtime backend chosen and why")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p = _verb(sub, "system", "Check or prune the store")

@@ -68,12 +68,15 @@ def _bcrypt(password: str) -> str:
         except ImportError:
             crypt = None  # type: ignore[assignment]
     if crypt is not None:
-        hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+        hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))  # cost 4
         if hashed and hashed.startswith("$2"):
             return hashed
     if shutil.which("htpasswd"):
         out = subprocess.run(
-            ["htpasswd", "-nbB", USER, password], capture_output=True, text=True, check=True
+            ["htpasswd", "-nbB", "-C", "4", USER, password],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         return out.strip().split(":", 1)[1]
     pytest.skip("no bcrypt implementation (python crypt or htpasswd from apache2-utils)")

@@ -1,0 +1,166 @@
+"""CLI verbs for registries and base images: pull, push, login, logout, bootstrap.
+
+`register(sub, verb)` adds the parsers (called from `parsers.build_parser`); `HANDLERS` maps each
+verb to its handler (merged into `commands.HANDLERS`). Progress goes to stderr, one line per
+layer state change (Docker's "Pull complete" style), so piping stdout stays clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import UsageError
+from ..oci.digest import short_id
+from ..oci.reference import parse_reference
+
+__all__ = ["register", "HANDLERS"]
+
+_LABELS = {
+    "exists": "Already exists",
+    "downloaded": "Pull complete",
+    "compressing": "Compressing",
+    "mounted": "Mounted from another repository",
+    "pushed": "Pushed",
+}
+
+
+def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.ArgumentParser]) -> None:
+    p = verb(sub, "pull", "Download an image from a registry (verified, then tagged)")
+    p.add_argument("name", help="NAME[:TAG|@DIGEST], e.g. debian:bookworm or host:5000/app:1")
+    p.add_argument("--platform", help="os/arch[/variant] (default: this machine's)")
+    p.add_argument(
+        "--registry-mirror",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="try this mirror first for Docker Hub images (repeatable)",
+    )
+    _insecure(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the image name")
+    p = verb(sub, "push", "Upload an image to a registry")
+    p.add_argument("name", help="a local image tagged with the registry, e.g. host:5000/app:1")
+    _insecure(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the digest")
+    p = verb(sub, "login", "Save credentials for a registry in ~/.docker/config.json")
+    p.add_argument("server", nargs="?", help="registry host (default: Docker Hub)")
+    p.add_argument("-u", "--username")
+    p.add_argument("-p", "--password", help="insecure on a shared machine; prefer stdin")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p = verb(sub, "logout", "Remove saved credentials for a registry")
+    p.add_argument("server", nargs="?", help="registry host (default: Docker Hub)")
+    p = verb(
+        sub,
+        "bootstrap",
+        "Make a Debian base image with mmdebstrap from this machine's apt sources (no registry)",
+    )
+    p.add_argument("reference", nargs="?", default="debian:bookworm", help="name for the image")
+    p.add_argument("--suite", help="Debian suite (default: the reference's tag)")
+    p.add_argument("--variant", default="minbase", help="mmdebstrap variant (default minbase)")
+    p.add_argument("--mode", choices=["root", "unshare", "fakechroot"], help="mmdebstrap mode")
+
+
+def _insecure(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="talk plain HTTP to this host (loopback hosts always are)",
+    )
+
+
+class _Printer:
+    """Prints state changes per blob from the worker threads, one line each."""
+
+    def __init__(self, out: Any, quiet: bool) -> None:
+        self.out = out
+        self.quiet = quiet
+        self.lock = threading.Lock()
+
+    def __call__(self, event: Any) -> None:
+        label = _LABELS.get(event.action)
+        if self.quiet or label is None or event.kind == "manifest":
+            return
+        with self.lock:
+            self.out.raw_err(f"{short_id(event.digest)}: {label}\n".encode())
+
+
+def do_pull(eng: Any, args: Any, out: Any) -> int:
+    ref = parse_reference(args.name)
+    if not args.quiet:
+        where = ref.familiar.rsplit(":", 1)[0] if ref.tag else ref.familiar
+        out.line(f"{ref.tag or ref.digest}: Pulling from {where}")
+    image = eng.pull(
+        args.name,
+        platform=args.platform,
+        mirrors=args.registry_mirror,
+        insecure=args.insecure_registry,
+        progress=_Printer(out, args.quiet),
+    )
+    if args.quiet:
+        out.line(ref.familiar)
+        return 0
+    out.line(f"Digest: {image.manifest_digest}")
+    out.line(f"Status: Image is up to date for {ref.familiar}")
+    return 0
+
+
+def do_push(eng: Any, args: Any, out: Any) -> int:
+    ref = parse_reference(args.name)
+    if not args.quiet:
+        out.line(f"The push refers to repository [{ref.name}]")
+    result = eng.push(
+        args.name, insecure=args.insecure_registry, progress=_Printer(out, args.quiet)
+    )
+    if args.quiet:
+        out.line(result.digest)
+    else:
+        out.line(f"{ref.tag or ref.digest}: digest: {result.digest} size: {result.size}")
+    return 0
+
+
+def do_login(eng: Any, args: Any, out: Any) -> int:
+    password = args.password
+    if args.password_stdin:
+        if password:
+            raise UsageError("--password and --password-stdin are mutually exclusive")
+        password = sys.stdin.readline().rstrip("\r\n")
+    user = args.username
+    if not user or password is None:
+        if not sys.stdin.isatty():
+            raise UsageError("login needs -u USER and a password (-p or --password-stdin)")
+        user = user or input("Username: ")
+        password = password if password is not None else getpass.getpass("Password: ")
+    path = eng.login(args.server, user, password)
+    out.line(f"Login Succeeded (credentials saved in {path})")
+    return 0
+
+
+def do_logout(eng: Any, args: Any, out: Any) -> int:
+    server = args.server or "docker.io"
+    if eng.logout(args.server):
+        out.line(f"Removing login credentials for {server}")
+    else:
+        out.line(f"Not logged in to {server}")
+    return 0
+
+
+def do_bootstrap(eng: Any, args: Any, out: Any) -> int:
+    out.raw_err(b"Running mmdebstrap (takes a minute or more)...\n")
+    image = eng.bootstrap(args.reference, suite=args.suite, variant=args.variant, mode=args.mode)
+    out.line(image.id)
+    return 0
+
+
+HANDLERS: dict[str, Callable[[Any, Any, Any], int]] = {
+    "pull": do_pull,
+    "push": do_push,
+    "login": do_login,
+    "logout": do_logout,
+    "bootstrap": do_bootstrap,
+}
