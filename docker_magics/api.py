@@ -326,6 +326,42 @@ class Engine:
     def export(self, name: str, out: BinaryIO) -> None:
         archive.export_container(self.store, self.container(name), out)
 
+    # -- build --------------------------------------------------------------------------------
+    def build(
+        self,
+        context: str,
+        *,
+        dockerfile: str | None = None,
+        dockerfile_text: str | None = None,
+        tags: list[str] | None = None,
+        build_args: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
+        target: str | None = None,
+        no_cache: bool = False,
+        no_cache_filter: list[str] | None = None,
+        progress: Any = None,
+    ) -> Any:
+        """Build a Dockerfile (``docker build``); ``progress`` receives each event (a dict).
+
+        Returns a ``build.BuildResult`` (image, steps, record id). Raises ``DockerfileError`` or
+        ``BuildError`` with the Dockerfile line; nothing is tagged then, the cache is kept.
+        """
+        from .build import BuildOptions, build
+
+        opts = BuildOptions(
+            context=context,
+            dockerfile=dockerfile,
+            dockerfile_text=dockerfile_text,
+            tags=list(tags or []),
+            build_args=dict(build_args or {}),
+            labels=dict(labels or {}),
+            target=target,
+            no_cache=no_cache,
+            no_cache_filter=list(no_cache_filter or []),
+            runtime=self.runtime_name,
+        )
+        return build(self.store, opts, progress)
+
     # -- system -------------------------------------------------------------------------------
     def check(self) -> system.CheckReport:
         return system.check_store(self.store)

@@ -1,0 +1,300 @@
+"""COPY and ADD: select sources, key them by content, and write the layer directly (no container).
+
+Semantics (shared/notes/cache-and-dockerfile-semantics.md, section 6): a directory source copies
+its *contents*; a destination ending in ``/``, several sources or a wildcard make the destination a
+directory (so does an existing directory in the image); relative destinations are relative to
+WORKDIR; missing parents are created; files are owned 0:0 unless ``--chown``; ADD unpacks a local
+archive recognised by content, never by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import stat
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..dockerfile import expand
+from ..dockerfile.instructions import Add, Copy
+from ..errors import LayerError
+from ..layer.extract import extract_layer, safe_rmtree
+from ..layer.owner import owner_ops
+from ..layer.stream import open_decompressed
+from . import cachekey
+from .chmod import parse_chmod
+from .context import Selected, describe_stat
+from .imagefs import ImageFS
+from .layerwrite import TarItem, with_mode, write_items
+from .state import StageState
+
+if TYPE_CHECKING:
+    from .executor import Builder, Op
+
+__all__ = ["copy_op"]
+
+
+@dataclass
+class _Source:
+    """One thing to copy: a host file or tree, and how to walk it."""
+
+    name: str  # basename used when the destination is a directory
+    host: str
+    is_dir: bool
+    walk: Callable[[], Any] = field(default=lambda: iter(()))  # yields (sub, host, lstat)
+    archive: bool = False
+
+
+def _walk_context(b: Builder, sel: Selected) -> Callable[[], Any]:
+    def walk() -> Any:
+        prefix = sel.rel
+        for rel, host, st in b.context.walk(sel.rel):
+            sub = rel[len(prefix) :].lstrip("/") if prefix else rel
+            yield sub, host, st
+
+    return walk
+
+
+def _walk_image(fs: ImageFS, rel: str) -> Callable[[], Any]:
+    def walk() -> Any:
+        for entry in fs.walk(rel):
+            sub = entry.path[len(rel) :].lstrip("/") if rel else entry.path
+            yield sub, entry.host, entry.st
+
+    return walk
+
+
+def _is_archive(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                return False
+            stream = open_decompressed(fh)
+            head = stream.read(512)
+    except (OSError, EOFError, LayerError, ValueError):
+        return False
+    if len(head) < 512:
+        return False
+    try:
+        tarfile.TarInfo.frombuf(head, "utf-8", "surrogateescape")
+    except tarfile.TarError:
+        return False
+    return True
+
+
+def _from_sources(
+    b: Builder, state: StageState, ins: Copy, srcs: list[str]
+) -> tuple[str, list[_Source], dict[str, str]]:
+    """``COPY --from``: a stage's or an image's filesystem; keyed by that state, not content."""
+    assert ins.from_ is not None
+    ref = expand(ins.from_, state.expansion_env())
+    other = b.stage_for_copy(ref, ins)
+    fs = ImageFS(b.store, other.image(b.store))
+    out, files = [], {}
+    for src in srcs:
+        rel = fs.resolve(src)
+        entry = fs.lstat_raw(rel)
+        if entry is None:
+            raise b.error(ins, f"COPY --from={ref}: {src} not found")
+        is_dir = stat.S_ISDIR(entry.st.st_mode)
+        out.append(_Source(posixpath.basename(rel), entry.host, is_dir, _walk_image(fs, rel)))
+        files[src] = "from " + rel
+    return other.chain, out, files
+
+
+def _heredoc_sources(
+    b: Builder, state: StageState, ins: Copy | Add, staging: str
+) -> tuple[list[_Source], dict[str, str]]:
+    out, files = [], {}
+    for i, content in enumerate(ins.contents):
+        data = expand(content.data, state.expansion_env()) if content.expand else content.data
+        host = os.path.join(staging, f"heredoc-{i}")
+        with open(host, "w", encoding="utf-8") as fh:
+            fh.write(data)
+        os.chmod(host, 0o644)
+        os.utime(host, (0, 0))
+        digest = "sha256:" + hashlib.sha256(data.encode()).hexdigest()
+        files[f"<<{content.path}"] = describe_stat(os.lstat(host), "", digest)
+        out.append(_Source(content.path, host, False))
+    return out, files
+
+
+class _Plan:
+    """The tar entries of one COPY, parents included, keyed by image path."""
+
+    def __init__(self, fs: ImageFS, owner: tuple[int, int], staging: str) -> None:
+        self.fs = fs
+        self.owner = owner
+        self.items: dict[str, TarItem] = {}
+        self._new_dir = os.path.join(staging, "newdir")
+        os.makedirs(self._new_dir, exist_ok=True)
+        os.chmod(self._new_dir, 0o755)
+        self.ops = owner_ops()
+
+    def parent_dirs(self, name: str) -> None:
+        parts = name.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            self.existing_dir("/".join(parts[:i]))
+
+    def existing_dir(self, name: str) -> None:
+        """Keep an existing directory's metadata in the layer, or create it 0755."""
+        if name in self.items:
+            return
+        entry = self.fs.lstat_raw(name)
+        if entry is not None and stat.S_ISDIR(entry.st.st_mode):
+            owner = self.ops.get_owner(entry.host, entry.st)
+            self.items[name] = TarItem(name, entry.host, with_mode(entry.st), owner)
+            return
+        self.items[name] = TarItem(name, self._new_dir, os.lstat(self._new_dir), self.owner)
+
+    def add(self, name: str, host: str, st: os.stat_result, owner: tuple[int, int]) -> None:
+        self.parent_dirs(name)
+        self.items[name] = TarItem(name, host, st, owner)
+
+    def sorted(self) -> list[TarItem]:
+        return [self.items[k] for k in sorted(self.items, key=lambda n: n.split("/"))]
+
+
+def _chmod(st: os.stat_result, chmod: Callable[[int, bool], int] | None) -> os.stat_result:
+    if chmod is None or stat.S_ISLNK(st.st_mode):
+        return with_mode(st)
+    return with_mode(st, chmod(stat.S_IMODE(st.st_mode), stat.S_ISDIR(st.st_mode)))
+
+
+def _place_tree(
+    plan: _Plan, src: _Source, target: str, chmod: Any, owner: tuple[int, int] | None
+) -> None:
+    """A directory's contents into ``target`` (created with the source dir's mode if missing).
+
+    ``owner`` None keeps each entry's own owner (an unpacked archive without ``--chown``).
+    """
+    for sub, host, st in src.walk():
+        item_owner = owner if owner is not None else plan.ops.get_owner(host, st)
+        if sub:
+            plan.add(f"{target}/{sub}" if target else sub, host, _chmod(st, chmod), item_owner)
+        elif target and plan.fs.is_dir(target):
+            plan.parent_dirs(target)
+            plan.existing_dir(target)
+        elif target:
+            plan.add(target, host, _chmod(st, chmod), item_owner)
+
+
+def _host_walk(root: str) -> Any:
+    st = os.lstat(root)
+    yield "", root, st
+    if stat.S_ISDIR(st.st_mode):
+        for name in sorted(os.listdir(root)):
+            for sub, host, sub_st in _host_walk(os.path.join(root, name)):
+                yield (f"{name}/{sub}" if sub else name), host, sub_st
+
+
+def _extract_archive(b: Builder, src: _Source, staging: str) -> _Source:
+    tree = os.path.join(staging, f"unpacked-{len(os.listdir(staging))}")
+    os.makedirs(tree)
+    with open(src.host, "rb") as fh:
+        extract_layer(open_decompressed(fh), tree, overlay=False, ops=owner_ops())
+
+    return _Source(src.name, tree, True, lambda: _host_walk(tree), archive=True)
+
+
+def _produce(
+    b: Builder,
+    state: StageState,
+    sources: list[_Source],
+    dest: str,
+    dest_is_dir: bool,
+    owner: tuple[int, int],
+    chowned: bool,
+    chmod: Any,
+    staging: str,
+) -> tuple[dict[str, Any] | None, str | None]:
+    fs = ImageFS(b.store, state.image(b.store))
+    plan = _Plan(fs, owner, staging)
+    target = fs.resolve(dest)
+    dest_is_dir = dest_is_dir or fs.is_dir(dest) or not target
+    for src in sources:
+        if src.archive or src.is_dir:
+            keep = src.archive and not chowned
+            _place_tree(plan, src, target, chmod, None if keep else owner)
+        elif dest_is_dir:
+            name = f"{target}/{src.name}" if target else src.name
+            plan.add(name, src.host, _chmod(os.stat(src.host), chmod), owner)
+        else:
+            plan.add(target, src.host, _chmod(os.stat(src.host), chmod), owner)
+    items = plan.sorted()
+    if not items:
+        return None, None
+    return write_items(b.store, items)
+
+
+def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
+    from .executor import Op
+
+    env = state.expansion_env()
+    srcs = [expand(s, env) for s in ins.sources]
+    dest = expand(ins.dest, env)
+    owner = b.chown_ids(state, expand(ins.chown, env), ins) if ins.chown else (0, 0)
+    chmod_text = expand(ins.chmod, env) if ins.chmod else None
+    chmod = parse_chmod(chmod_text, b.error(ins, "")) if chmod_text else None
+    staging = b.store.tmp_path("copy")
+    b.cleanup.append(staging)
+    sources, files = _heredoc_sources(b, state, ins, staging)
+    wildcard = False
+    if isinstance(ins, Copy) and ins.from_:
+        source_id, more, more_files = _from_sources(b, state, ins, srcs)
+        sources += more
+        files.update(more_files)
+    else:
+        source_id = "context"
+        for src in srcs:
+            if "://" in src:
+                raise b.error(ins, "ADD from a URL is not supported yet")
+            selected = b.context.select(src, b.error(ins, ""))
+            wildcard = wildcard or any(s.wildcard for s in selected)
+            files.update(b.context.files(selected))
+            for sel in selected:
+                name = posixpath.basename(sel.rel) or "."
+                source = _Source(
+                    name, os.path.realpath(sel.host) if not sel.is_dir else sel.host, sel.is_dir
+                )
+                if sel.is_dir:
+                    source.walk = _walk_context(b, sel)
+                unpack = isinstance(ins, Add) and ins.unpack is not False
+                if unpack and not sel.is_dir and _is_archive(source.host):
+                    source = _extract_archive(b, source, staging)
+                sources.append(source)
+    dest_abs = posixpath.normpath(posixpath.join(state.workdir, dest))
+    dest_is_dir = dest.endswith("/") or len(sources) > 1 or wildcard
+    op = "add" if isinstance(ins, Add) else "copy"
+    extra = {"unpack": ins.unpack} if isinstance(ins, Add) else {}
+    key = cachekey.copy_key(
+        state.chain,
+        op=op,
+        source=source_id,
+        paths=srcs + [f"<<{c.path}" for c in ins.contents],
+        files=files,
+        dest=dest_abs + ("/" if dest_is_dir else ""),
+        owner=owner if ins.chown else None,
+        chmod=chmod_text,
+        extra=extra,
+    )
+    flags = ""
+    if ins.chown:
+        flags += f"--chown={expand(ins.chown, env)} "
+    if chmod_text:
+        flags += f"--chmod={chmod_text} "
+    shown = [*srcs, *(f"<<{c.path}" for c in ins.contents)]
+    created_by = f"{op.upper()} {flags}{' '.join(shown)} {dest} # buildkit"
+
+    def produce() -> tuple[dict[str, Any] | None, str | None]:
+        try:
+            return _produce(
+                b, state, sources, dest_abs, dest_is_dir, owner, bool(ins.chown), chmod, staging
+            )
+        finally:
+            safe_rmtree(staging)
+
+    return Op(key, created_by, produce)

@@ -1,0 +1,66 @@
+"""Layers the builder writes itself (COPY, ADD, WORKDIR): no container, just a tar of entries.
+
+Entries come sorted, parents first, with the owner and mode they must have in the image; the
+deterministic ``LayerTarWriter`` does the rest (fixed names, clamped mtimes, no PAX noise).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from typing import Any
+
+from ..layer.owner import OwnerOps
+from ..layer.tarwriter import LayerTarWriter
+from ..oci.image import descriptor
+from ..oci.mediatypes import OCI_LAYER
+from ..store.store import Store
+
+__all__ = ["TarItem", "write_items", "with_mode"]
+
+
+@dataclass(frozen=True)
+class TarItem:
+    name: str  # path in the image, no leading slash
+    host: str  # where the bytes (and xattrs) come from
+    st: os.stat_result  # type, mode, size, mtime as they go into the tar
+    owner: tuple[int, int]
+
+
+def with_mode(
+    st: os.stat_result, mode: int | None = None, *, mtime: int | None = None
+) -> os.stat_result:
+    """A copy of ``st`` with other permission bits (type kept) and a link count of 1.
+
+    A link count of 1 keeps the tar writer from turning two copies of one host file into a
+    hard link pair, which COPY never produces.
+    """
+    fields = list(st)[:10]
+    if mode is not None:
+        fields[0] = stat.S_IFMT(st.st_mode) | (mode & 0o7777)
+    fields[3] = 1
+    if mtime is not None:
+        fields[8] = mtime
+    return os.stat_result(tuple(fields), {"st_rdev": getattr(st, "st_rdev", 0)})
+
+
+class _ItemOwners(OwnerOps):
+    def __init__(self, owners: dict[str, tuple[int, int]]) -> None:
+        super().__init__(rootless=os.geteuid() != 0)
+        self.owners = owners
+
+    def get_owner(self, path: str, st: os.stat_result, *, is_link: bool = False) -> tuple[int, int]:
+        return self.owners.get(path, (0, 0))
+
+
+def write_items(store: Store, items: list[TarItem]) -> tuple[dict[str, Any], str]:
+    """Write a layer blob; returns (manifest layer descriptor, diff_id)."""
+    owners = {item.host: item.owner for item in items}
+    with store.blobs.writer() as blob:
+        writer = LayerTarWriter(blob, _ItemOwners(owners))  # type: ignore[arg-type]
+        for item in items:
+            writer.add_path(item.host, item.name, item.st)
+        writer.close()
+        diff_id = blob.commit()
+    return descriptor(OCI_LAYER, diff_id, store.blobs.size(diff_id)), diff_id

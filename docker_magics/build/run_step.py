@@ -1,0 +1,170 @@
+"""RUN: a temporary container from the current state, its change set committed as a layer.
+
+The key (``cachekey.run_key``) is the parent chain key plus what the process sees: argv (SHELL
+prefix included), environment (ENV and ARG values, proxy args excluded unless declared), user,
+cwd, mount definitions and network mode. ``--mount=type=cache`` directories persist in the
+store (``cache/mounts/``) and are bind-mounted; their contents never enter the key.
+``--network=none`` is recorded in the key and the history, but the network is the host's.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ..dockerfile import expand
+from ..dockerfile.instructions import Mount, Run
+from ..engine.commit import container_changes
+from ..engine.containers import RunOptions, create_container, remove_container, start_container
+from ..errors import BuildError, RuntimeBackendError
+from ..layer.generate import write_layer
+from ..layer.owner import owner_ops
+from ..oci.image import descriptor
+from ..oci.mediatypes import OCI_LAYER
+from . import cachekey
+from .state import StageState
+
+if TYPE_CHECKING:
+    from .executor import Builder, Op
+
+__all__ = ["run_op", "run_argv"]
+
+_TAIL_LINES = 20
+
+
+def run_argv(state: StageState, ins: Run) -> list[str]:
+    """The process argv: exec form as is; shell form behind SHELL; heredocs as BuildKit does."""
+    if ins.exec_form:
+        return list(ins.command)
+    text = ins.command[0] if ins.command else ""
+    if len(ins.heredocs) == 1 and text.strip() == f"<<{ins.heredocs[0].name}".strip():
+        return [*state.shell, ins.heredocs[0].content]  # the body is the script
+    if ins.heredocs:
+        # The shell reads the heredocs itself: hand it the whole text, terminators included.
+        text = text + "\n" + "".join(f"{h.content}{h.name}\n" for h in ins.heredocs)
+    return [*state.shell, text]
+
+
+def _mount(b: Builder, state: StageState, ins: Run, m: Mount) -> tuple[dict[str, Any], str | None]:
+    """The key component of one mount, and the host dir to bind (None: nothing to bind)."""
+    env = state.expansion_env()
+    target = expand(m.target or "", env)
+    options = {k: expand(v, env) for k, v in m.options}
+    if m.type == "cache":
+        mount_id = options.get("id") or target
+        return {"type": "cache", "target": target, "id": mount_id, **options}, b.cache.mount_dir(
+            mount_id
+        )
+    if m.type == "tmpfs":
+        path = b.store.tmp_path("tmpfs")
+        b.cleanup.append(path)
+        return {"type": "tmpfs", "target": target}, path
+    if m.type == "bind" and "from" not in options:
+        source = options.get("source", options.get("src", "."))
+        selected = b.context.select(source, b.error(ins, ""))
+        files = b.context.files(selected)
+        comp = {
+            "type": "bind",
+            "target": target,
+            "source": source,
+            "checksum": cachekey.files_checksum(files),
+        }
+        return comp, selected[0].host
+    raise b.error(ins, f"RUN --mount=type={m.type} is not supported yet")
+
+
+def run_op(b: Builder, state: StageState, ins: Run) -> Op:
+    from .executor import Op
+
+    argv = run_argv(state, ins)
+    arg_env = [
+        f"{k}={v}" for k, v in state.args.items() if v is not None and k not in state.env_map()
+    ]
+    proxies = [
+        f"{k}={v}"
+        for k, v in b.opts.build_args.items()
+        if k in cachekey.PROXY_ARGS and k not in state.args
+    ]
+    mounts, binds = [], []
+    for m in ins.mounts:
+        comp, host = _mount(b, state, ins, m)
+        mounts.append(comp)
+        if host is not None:
+            read_only = comp["type"] == "bind" and "rw" not in comp and "readwrite" not in comp
+            binds.append(f"{host}:{comp['target']}" + (":ro" if read_only else ""))
+    key = cachekey.run_key(
+        state.chain,
+        argv=argv,
+        env=cachekey.key_env(state.env_list() + arg_env, state.args),
+        user=state.user,
+        workdir=state.workdir,
+        platform=b.platform,
+        mounts=mounts,
+        network=ins.network or "default",
+        security=ins.security or "sandbox",
+    )
+    shown_args = [f"{k}={v}" for k, v in state.args.items() if v is not None]
+    prefix = f"|{len(shown_args)} {' '.join(shown_args)} " if shown_args else ""
+    created_by = f"RUN {prefix}{' '.join(argv)} # buildkit"
+
+    def produce() -> tuple[dict[str, Any] | None, str | None]:
+        return _execute(b, state, ins, argv, arg_env + proxies, binds)
+
+    return Op(key, created_by, produce)
+
+
+def _execute(
+    b: Builder, state: StageState, ins: Run, argv: list[str], env: list[str], binds: list[str]
+) -> tuple[dict[str, Any] | None, str | None]:
+    store = b.store
+    image = state.image(store)
+    existed = any(e.digest == image.manifest_digest for e in store.index.entries())
+    store.images.keep_untagged(image)  # create_container finds images through the index
+    tail: deque[str] = deque(maxlen=_TAIL_LINES)
+
+    def sink(stream: str):  # type: ignore[no-untyped-def]
+        def write(data: bytes) -> None:
+            text = data.decode("utf-8", "replace")
+            tail.extend(text.splitlines())
+            b.emit({"event": "log", "id": b.current_id, "stream": stream, "data": text})
+
+        return write
+
+    opts = RunOptions(
+        image=image.manifest_digest,
+        command=argv,
+        entrypoint="",
+        env=env,
+        workdir=state.workdir,
+        user=state.user,
+        hostname="buildkitsandbox",
+        volumes=binds,
+    )
+    try:
+        try:
+            c = create_container(store, opts, b.backend)
+        except RuntimeBackendError as exc:
+            raise BuildError(f"line {ins.line}: {exc}", line=ins.line, instruction=ins.original)
+        try:
+            code = start_container(store, c, b.backend, out=sink("stdout"), err=sink("stderr"))
+            if code != 0:
+                raise BuildError(
+                    f"{b.filename}:{ins.line}: {ins.original.strip()!r} did not complete "
+                    f"successfully: exit code {code}",
+                    line=ins.line,
+                    instruction=ins.original,
+                    exit_code=code,
+                    output_tail="\n".join(tail),
+                )
+            changes = container_changes(store, c)
+            if not changes:
+                return None, None
+            with store.blobs.writer() as writer:
+                write_layer(iter(changes), writer, owner_ops())  # type: ignore[arg-type]
+                diff_id = writer.commit()
+        finally:
+            remove_container(store, c.id, force=True)
+    finally:
+        if not existed:
+            store.index.remove_digest(image.manifest_digest)
+    return descriptor(OCI_LAYER, diff_id, store.blobs.size(diff_id)), diff_id

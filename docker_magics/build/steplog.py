@@ -1,0 +1,113 @@
+"""The log of a build's steps: progress events out, step objects for the record, miss reasons.
+
+A step object (one per executed instruction) is what ``--metadata-file`` and the build record
+hold: instruction as written, stage, line, cache key and its components, cached, duration,
+layer, and for a miss the reason against the closest previous build (``explain.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..dockerfile import Stage
+from ..dockerfile import instructions as ins
+from . import explain
+from .cachekey import CacheKey
+from .options import Event, EventSink
+
+__all__ = ["StepLog"]
+
+
+def _stage_name(stage: Stage) -> str:
+    return stage.name or str(stage.index)
+
+
+class StepLog:
+    def __init__(
+        self, emit: EventSink | None, previous: dict[str, Any] | None, stages: int
+    ) -> None:
+        self._emit = emit
+        self.previous = previous
+        self.multi_stage = stages > 1
+        self.steps: list[dict[str, Any]] = []
+        self.current_id = 0
+        # chain key -> "line N: INSTRUCTION" of the step that produced it, for "parent changed"
+        self.step_of_chain: dict[str, str] = {}
+
+    def emit(self, event: Event) -> None:
+        if self._emit is not None:
+            self._emit(event)
+
+    def begin(self, stage: Stage, item: ins.Instruction, pos: int, total: int) -> int:
+        self.current_id += 1
+        label = f"{pos}/{total}"
+        if self.multi_stage:
+            label = f"{stage.name or f'stage-{stage.index}'} {label}"
+        self.emit(
+            {
+                "event": "step",
+                "id": self.current_id,
+                "stage": _stage_name(stage),
+                "pos": label,
+                "instruction": item.original.strip(),
+                "line": item.line,
+            }
+        )
+        return self.current_id
+
+    def reason(
+        self, stage: Stage, index: int, item: ins.Instruction, key: CacheKey, no_cache: bool
+    ) -> dict[str, Any]:
+        if no_cache:
+            return dict(explain.NO_CACHE)
+        if self.previous is None:
+            return dict(explain.NO_PREVIOUS)
+        prev = explain.find_previous_step(
+            self.previous.get("steps") or [], _stage_name(stage), index, key.components
+        )
+        return explain.explain_miss(
+            item.original.strip(),
+            key.components,
+            key.notes,
+            prev,
+            parent_step=self.step_of_chain.get(key.components.get("parent") or ""),
+        )
+
+    def finish(
+        self,
+        sid: int,
+        stage: Stage,
+        index: int,
+        item: ins.Instruction,
+        key: CacheKey,
+        *,
+        cached: bool,
+        start: float,
+        layer: dict[str, Any] | None,
+        reason: dict[str, Any] | None,
+    ) -> None:
+        step: dict[str, Any] = {
+            "id": sid,
+            "stage": _stage_name(stage),
+            "index": index,
+            "line": item.line,
+            "end_line": item.end_line,
+            "instruction": item.original.strip(),
+            "cache_key": key.digest,
+            "cached": cached,
+            "duration_s": round(time.monotonic() - start, 3),
+            "layer": {"digest": layer["digest"], "size": layer["size"]} if layer else None,
+            "components": key.components,
+            "notes": key.notes,
+        }
+        if not cached:
+            step["reason"] = reason
+        self.steps.append(step)
+        self.emit(
+            {
+                "event": "done",
+                **{k: step[k] for k in ("id", "cached", "duration_s", "layer")},
+                "reason": step.get("reason"),
+            }
+        )
