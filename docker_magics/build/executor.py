@@ -338,7 +338,7 @@ class Builder:
             layer, diff_id, created = entry.get("layer"), entry.get("diff_id"), entry.get("created")
         else:
             reason = self.log.reason(stage, index, item, op.key, no_cache)
-            self.emit({"event": "miss", "id": sid, "reason": reason})
+            self.log.miss(sid, reason)
             layer, diff_id = op.produce()
             created = timestamp()
         hist = history_entry(
@@ -398,8 +398,10 @@ class Builder:
                 if not self.opts.tags:
                     self.store.images.keep_untagged(image)
         except DockerMagicsError as exc:
+            self.log.fail(str(exc))
             record.update(status="failed", error=str(exc), finished=time.time())
             save_record(self.store, record)
+            setattr(exc, "build_record", record)  # noqa: B010 (for --metadata-file on failure)
             self.emit({"event": "error", "id": self.current_id, "message": str(exc)})
             raise
         finally:

@@ -34,6 +34,8 @@ class StepLog:
         self.current_id = 0
         # chain key -> "line N: INSTRUCTION" of the step that produced it, for "parent changed"
         self.step_of_chain: dict[str, str] = {}
+        self.open_step: dict[str, Any] | None = None  # begun, not finished (for a failure)
+        self._miss_sent: set[int] = set()
 
     def emit(self, event: Event) -> None:
         if self._emit is not None:
@@ -41,6 +43,14 @@ class StepLog:
 
     def begin(self, stage: Stage, item: ins.Instruction, pos: int, total: int) -> int:
         self.current_id += 1
+        self.open_step = {
+            "id": self.current_id,
+            "stage": _stage_name(stage),
+            "line": item.line,
+            "end_line": item.end_line,
+            "instruction": item.original.strip(),
+            "started": time.monotonic(),
+        }
         label = f"{pos}/{total}"
         if self.multi_stage:
             label = f"{stage.name or f'stage-{stage.index}'} {label}"
@@ -56,6 +66,26 @@ class StepLog:
         )
         return self.current_id
 
+    def miss(self, sid: int, reason: dict[str, Any]) -> None:
+        """Announce a miss and why, before the step runs (its output comes after)."""
+        self._miss_sent.add(sid)
+        self.emit({"event": "miss", "id": sid, "reason": reason})
+
+    def fail(self, message: str) -> None:
+        """Record the step that was running when the build failed."""
+        step = self.open_step
+        if step is None:
+            return
+        started = step.pop("started")
+        step.update(
+            cached=False,
+            duration_s=round(time.monotonic() - started, 3),
+            layer=None,
+            error=message,
+        )
+        self.steps.append(step)
+        self.open_step = None
+
     def reason(
         self, stage: Stage, index: int, item: ins.Instruction, key: CacheKey, no_cache: bool
     ) -> dict[str, Any]:
@@ -66,6 +96,9 @@ class StepLog:
         prev = explain.find_previous_step(
             self.previous.get("steps") or [], _stage_name(stage), index, key.components
         )
+        if prev is None:
+            summary = "a new step: nothing like it in the previous build"
+            return {"kind": "new step", "changes": [], "summary": summary}
         return explain.explain_miss(
             item.original.strip(),
             key.components,
@@ -103,7 +136,10 @@ class StepLog:
         }
         if not cached:
             step["reason"] = reason
+            if sid not in self._miss_sent and reason is not None:
+                self.miss(sid, reason)
         self.steps.append(step)
+        self.open_step = None
         self.emit(
             {
                 "event": "done",

@@ -14,6 +14,7 @@ from ..api import Engine, RunOptions
 from ..errors import UsageError
 from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
+from . import build_verb
 from .format import human_age, human_size, parse_time, table, truncate
 from .registry_verbs import HANDLERS as _registry_handlers
 
@@ -368,3 +369,4 @@ HANDLERS: dict[str, Callable[[Engine, Any, Output], int]] = {
     "system": do_system,
 }
 HANDLERS.update(_registry_handlers)
+HANDLERS["build"] = build_verb.do_build

@@ -178,6 +178,9 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     from .registry_verbs import register as _registry_verbs
 
     _registry_verbs(sub, _verb)
+    from .build_verb import add_parser as _build_verb
+
+    _build_verb(sub, _verb)
     p = _verb(sub, "info", "Show the store, the runtime backend chosen and why")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p = _verb(sub, "system", "Check or prune the store")
