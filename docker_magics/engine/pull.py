@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
-from ..errors import ImageReferenceError, NotFoundError, RegistryError, UsageError
+from ..errors import BuildError, ImageReferenceError, NotFoundError, RegistryError, UsageError
 from ..layer.extract import safe_rmtree
 from ..oci.reference import DEFAULT_REGISTRY, parse_reference
 from ..registry.client import RegistryClient
@@ -292,7 +292,7 @@ def bootstrap(
         proc = subprocess.run(argv, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
-            raise RegistryError(f"mmdebstrap {suite} failed (exit {proc.returncode}):\n{tail}")
+            raise BuildError(f"mmdebstrap {suite} failed (exit {proc.returncode}):\n{tail}")
         with store.writing(), open(out, "rb") as fh:
             return import_tarball(
                 store,
