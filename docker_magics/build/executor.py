@@ -26,6 +26,7 @@ from ..oci.reference import parse_reference
 from ..snapshot.prepare import RootfsPlan
 from ..store.store import Store
 from . import cachekey
+from .args import global_args, platform_args
 from .cache import CacheIndex
 from .context import BuildContext, load_ignore
 from .imagefs import ImageFS
@@ -47,19 +48,6 @@ class Op:
     key: cachekey.CacheKey
     created_by: str
     produce: Callable[[], tuple[dict[str, Any] | None, str | None]]
-
-
-def _platform_args(platform: dict[str, str]) -> dict[str, str]:
-    text = f"{platform['os']}/{platform['architecture']}" + (
-        f"/{platform['variant']}" if platform.get("variant") else ""
-    )
-    out = {}
-    for prefix in ("BUILD", "TARGET"):
-        out[f"{prefix}PLATFORM"] = text
-        out[f"{prefix}OS"] = platform["os"]
-        out[f"{prefix}ARCH"] = platform["architecture"]
-        out[f"{prefix}VARIANT"] = platform.get("variant", "")
-    return out
 
 
 class Builder:
@@ -93,8 +81,9 @@ class Builder:
             self.cache.memo_path(context),
         )
         plat = host_platform()
-        self.platform = _platform_args(plat)["TARGETPLATFORM"]
-        self.meta_args = self._meta_args(_platform_args(plat))
+        predefined = platform_args(plat)
+        self.platform = predefined["TARGETPLATFORM"]
+        self.meta_args = global_args(self.df.meta_args, opts.build_args, predefined, self.df.escape)
         self.states: dict[int, StageState] = {}
         self.building: list[int] = []
         self.cleanup: list[str] = []
@@ -127,19 +116,6 @@ class Builder:
             end_line=item.end_line,
             source=item.original,
         )
-
-    def _meta_args(self, predefined: dict[str, str]) -> dict[str, str | None]:
-        values: dict[str, str | None] = dict(predefined)
-        for arg in self.df.meta_args:
-            scope = {k: v for k, v in values.items() if v is not None}
-            for d in arg.args:
-                if d.name in self.opts.build_args:
-                    values[d.name] = self.opts.build_args[d.name]
-                elif d.default is not None:
-                    values[d.name] = expand(d.default, scope, self.df.escape)
-                else:
-                    values.setdefault(d.name, None)
-        return values
 
     def user_ids(self, state: StageState, user: str, item: ins.Instruction) -> tuple[int, int]:
         plan = RootfsPlan(
