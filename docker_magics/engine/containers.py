@@ -15,7 +15,6 @@ from ..layer.extract import safe_rmtree
 from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
 from ..store.containers import Container
 from ..store.store import Store
-from .images import require_image
 from .passwd import resolve_user
 
 if TYPE_CHECKING:  # the runtime is imported on first use: listing images should not pay for it
@@ -84,7 +83,9 @@ def _env(cfg: dict, extra: list[str]) -> list[str]:
 
 
 def create_container(store: Store, opts: RunOptions, backend: Backend) -> Container:
-    image = require_image(store, opts.image)
+    from .pull import pull_if_missing  # like `docker run`: pull what is not here yet
+
+    image = pull_if_missing(store, opts.image)
     cfg = dict(image.config.get("config") or {})
     run_cfg = dict(cfg)
     run_cfg["Env"] = _env(cfg, opts.env)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from docker_magics.api import RunOptions
-from docker_magics.errors import ConflictError, NotFoundError, UsageError
+from docker_magics.errors import ConflictError, NotFoundError, RegistryError, UsageError
 
 
 def _pids_with(marker: str) -> list[int]:
@@ -95,8 +95,10 @@ def test_run_options(engine, base_image):
         engine.run(base_image, ["true"], name="taken")
     with pytest.raises(UsageError, match="no command"):
         engine.run(base_image, [])
+    with pytest.raises((NotFoundError, RegistryError)):
+        engine.run("nosuch:image", ["true"])  # tried the registry (unreachable here), then failed
     with pytest.raises(NotFoundError):
-        engine.run("nosuch:image", ["true"])
+        engine.run("sha256:" + "0" * 64, ["true"])
 
 
 def test_entrypoint_and_cmd(engine, base_image):
