@@ -11,12 +11,14 @@ from functools import partial
 from typing import Any, TextIO
 
 from ..api import Engine, RunOptions
+from ..display.tables import Table
 from ..errors import UsageError
 from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
 from . import build_verb
-from .format import human_age, human_size, parse_time, table, truncate
+from .format import human_age, human_size, parse_time, truncate
 from .registry_verbs import HANDLERS as _registry_handlers
+from .view_verbs import VIEW_HANDLERS
 
 __all__ = ["HANDLERS", "Output"]
 
@@ -34,6 +36,10 @@ class Output:
     def line(self, s: str = "") -> None:
         self.text.write(s + "\n")
         self.text.flush()
+
+    def show(self, view: Any) -> None:
+        """A rich result (a display/ view or table): its text here; the notebook displays it."""
+        self.line(view.to_text())
 
 
 def _tty_note(args: Any, out: Output) -> None:
@@ -128,7 +134,7 @@ def do_ps(eng: Engine, args: Any, out: Output) -> int:
             ]
         )
     if not args.quiet:
-        out.line(table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"], rows))
+        out.show(Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"], rows))
     return 0
 
 
@@ -218,7 +224,7 @@ def do_images(eng: Engine, args: Any, out: Output) -> int:
             tag = ref.tag if ref and ref.tag else "<none>"
             rows.append([repo, tag, iid, created, human_size(image.size)])
     if not args.quiet:
-        out.line(table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows))
+        out.show(Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows))
     return 0
 
 
@@ -283,7 +289,7 @@ def do_history(eng: Engine, args: Any, out: Output) -> int:
             ]
             for rec in records
         ]
-        out.line(table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], table_rows))
+        out.show(Table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], table_rows))
     return 0
 
 
@@ -370,3 +376,4 @@ HANDLERS: dict[str, Callable[[Engine, Any, Output], int]] = {
 }
 HANDLERS.update(_registry_handlers)
 HANDLERS["build"] = build_verb.do_build
+HANDLERS.update(VIEW_HANDLERS)

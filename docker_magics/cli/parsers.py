@@ -178,6 +178,9 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     from .registry_verbs import register as _registry_verbs
 
     _registry_verbs(sub, _verb)
+    from .view_verbs import add_view_parsers
+
+    add_view_parsers(sub, _verb)
     from .build_verb import add_parser as _build_verb
 
     _build_verb(sub, _verb)

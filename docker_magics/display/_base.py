@@ -1,0 +1,72 @@
+"""What every view shares: a mimebundle made of semantic HTML and a plain-text twin.
+
+Views are built from data once and render without side effects, so the same object works live in a
+kernel, in an nbconvert HTML export and in GitHub's static preview. GitHub strips ``<style>`` and
+JavaScript, so views use inline ``style`` attributes only as decoration: the words and the letters
+(A/C/D, CACHED, MISS) carry the meaning on their own.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+__all__ = ["View", "esc", "human_size", "short", "clean_instruction"]
+
+FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px"
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def human_size(n: float) -> str:
+    """Docker's decimal units with three significant digits: 4.1kB, 12.3MB, 0B."""
+    units = ["B", "kB", "MB", "GB", "TB"]
+    i = 0
+    while n >= 1000 and i < len(units) - 1:
+        n /= 1000.0
+        i += 1
+    return f"{n:.3g}{units[i]}"
+
+
+def short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_NOP = "/bin/sh -c #(nop) "
+
+
+def clean_instruction(created_by: str) -> str:
+    """History's `created_by` as the instruction a reader wrote: `RUN ...`, `CMD ...`."""
+    text = created_by.strip()
+    if text.startswith(_NOP):
+        return text[len(_NOP) :].strip()
+    if text.startswith("/bin/sh -c "):
+        return "RUN " + text[len("/bin/sh -c ") :]
+    return text
+
+
+class View:
+    """Base of every rich result: subclasses implement ``to_html`` and ``to_text``."""
+
+    def to_html(self) -> str:
+        raise NotImplementedError
+
+    def to_text(self) -> str:
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]:
+        return {"text/html": self.to_html(), "text/plain": self.to_text()}
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()

@@ -1,0 +1,299 @@
+"""The build as it happens (``BuildProgress``, fed with the builder's events) and after
+(``BuildSummary``, made from the build result).
+
+The live view is meant for a display handle: the magic calls ``feed(event)`` and re-renders the
+same output in place, so an executed notebook keeps only the final state. Steps are listed from
+the Dockerfile before they run (waiting), then running with elapsed time, CACHED, done, failed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._base import FONT, View, esc, human_size, short
+from .cachediff import CacheDiff
+
+__all__ = ["BuildProgress", "BuildSummary", "StepView"]
+
+LOG_KEEP = 200  # lines kept per step
+LOG_LIVE = 12  # lines shown for the running step
+
+STATE_STYLE = {
+    # state: (label, colour)
+    "waiting": ("waiting", "#9e9e9e"),
+    "running": ("running", "#1565c0"),
+    "cached": ("CACHED", "#2e7d32"),
+    "done": ("done", "#37474f"),
+    "failed": ("FAILED", "#c62828"),
+    "skipped": ("skipped", "#bdbdbd"),
+}
+
+
+@dataclass
+class StepView:
+    line: int | None
+    instruction: str
+    stage: str = ""
+    id: int | None = None
+    pos: str = ""
+    state: str = "waiting"
+    started: float | None = None
+    duration: float | None = None
+    reason: str = ""
+    log: list[str] = field(default_factory=list)
+    partial: str = ""
+
+    def add_log(self, data: str) -> None:
+        text = self.partial + data
+        lines = text.split("\n")
+        self.partial = lines.pop()
+        self.log = (self.log + lines)[-LOG_KEEP:]
+
+    def log_lines(self) -> list[str]:
+        return self.log + ([self.partial] if self.partial else [])
+
+
+def _plan(text: str | None) -> list[StepView]:
+    if not text:
+        return []
+    from ..dockerfile import parse_stages
+
+    try:
+        df = parse_stages(text, "Dockerfile")
+    except Exception:  # the builder reports the error itself, with its line
+        return []
+    steps = []
+    for stage in df.stages:
+        name = stage.name or str(stage.index)
+        for item in (stage.from_, *stage.instructions):
+            steps.append(StepView(item.line, item.original.strip(), name))
+    return steps
+
+
+def _badge(state: str) -> str:
+    label, color = STATE_STYLE[state]
+    weight = "bold" if state in ("cached", "failed", "running") else "normal"
+    return (
+        f'<span style="display:inline-block;min-width:58px;color:{color};font-weight:{weight}">'
+        f"{label}</span>"
+    )
+
+
+class BuildProgress(View):
+    def __init__(
+        self, dockerfile_text: str | None = None, clock: Callable[[], float] = time.monotonic
+    ):
+        self.clock = clock
+        self.steps = _plan(dockerfile_text)
+        self.started = clock()
+        self.finished: float | None = None
+        self.image: str | None = None
+        self.error: str | None = None
+
+    def _by_id(self, sid: Any) -> StepView | None:
+        for s in self.steps:
+            if s.id == sid:
+                return s
+        return None
+
+    def feed(self, ev: Mapping[str, Any]) -> bool:
+        """Apply one builder event; True when a step changed state (worth a redraw now)."""
+        kind = ev.get("event")
+        if kind == "step":
+            step = next(
+                (s for s in self.steps if s.state == "waiting" and s.line == ev.get("line")), None
+            )
+            if step is None:
+                step = StepView(ev.get("line"), str(ev.get("instruction", "")))
+                self.steps.append(step)
+            step.id, step.pos, step.state = ev.get("id"), str(ev.get("pos", "")), "running"
+            step.stage = str(ev.get("stage", step.stage))
+            step.started = self.clock()
+            return True
+        step = self._by_id(ev.get("id"))
+        if kind == "result":
+            self.image = ev.get("image")
+            self._close()
+            return True
+        if kind == "error":
+            self.error = str(ev.get("message", ""))
+            if step is not None:
+                step.state = "failed"
+            self._close()
+            return True
+        if step is None:
+            return False
+        if kind == "miss":
+            step.reason = str((ev.get("reason") or {}).get("summary", ""))
+            return True
+        if kind == "log":
+            step.add_log(str(ev.get("data", "")))
+            return False
+        if kind == "done":
+            step.state = "cached" if ev.get("cached") else "done"
+            step.duration = ev.get("duration_s")
+            return True
+        return False
+
+    def _close(self) -> None:
+        self.finished = self.clock()
+        for s in self.steps:
+            if s.state == "waiting":
+                s.state = "skipped"
+            elif s.state == "running":
+                s.state = "failed" if self.error else "done"
+
+    def elapsed(self) -> float:
+        return (self.finished or self.clock()) - self.started
+
+    def headline(self) -> str:
+        ran = [s for s in self.steps if s.state in ("cached", "done")]
+        cached = sum(1 for s in ran if s.state == "cached")
+        counted = [s for s in self.steps if s.state != "skipped"]
+        if self.error:
+            return f"Build failed after {self.elapsed():.1f}s: {self.error.splitlines()[0]}"
+        if self.finished is not None:
+            return (
+                f"Built {(self.image or '').split(':')[-1][:12]} in {self.elapsed():.1f}s: "
+                f"{len(ran)} steps, {cached} cached"
+            )
+        return f"Building… {len(ran)}/{len(counted)} steps ({cached} cached), {self.elapsed():.1f}s"
+
+    def _time(self, s: StepView) -> str:
+        if s.state == "running" and s.started is not None:
+            return f"{self.clock() - s.started:.1f}s"
+        return f"{s.duration:.1f}s" if s.duration is not None and s.state == "done" else ""
+
+    def _row(self, s: StepView) -> str:
+        td = 'style="padding:1px 8px 1px 0;vertical-align:top;white-space:nowrap"'
+        bar = ' <progress style="width:70px;height:8px"></progress>' if s.state == "running" else ""
+        extra = ""
+        if s.reason and s.state != "cached":
+            extra += f'<div style="color:#b26a00">cache miss: {esc(s.reason)}</div>'
+        lines = s.log_lines()
+        if lines:
+            live = s.state in ("running", "failed")
+            shown = lines[-LOG_LIVE:] if s.state == "running" else lines
+            extra += (
+                f"<details{' open' if live else ''}><summary style='color:#666'>output "
+                f"({len(lines)} lines)</summary><pre style='margin:0;max-height:16em;"
+                f"overflow:auto;background:#f6f6f6;white-space:pre-wrap'>"
+                f"{esc(chr(10).join(shown))}</pre></details>"
+            )
+        line = f"{s.line}" if s.line is not None else ""
+        return (
+            f"<tr><td {td}>{_badge(s.state)}{bar}</td><td {td}>{esc(s.pos)}</td>"
+            f"<td {td}>{line}</td><td style='padding:1px 8px 1px 0'>"
+            f'<code title="{esc(s.instruction)}">{esc(short(s.instruction, 90))}</code>{extra}</td>'
+            f"<td {td}>{self._time(s)}</td></tr>"
+        )
+
+    def to_html(self) -> str:
+        color = "#c62828" if self.error else "#2e7d32" if self.finished else "#1565c0"
+        return (
+            f'<div class="docker-magics-build" style="{FONT}">'
+            f'<div style="color:{color};font-weight:bold">{esc(self.headline())}</div>'
+            f"<table style='border-collapse:collapse;{FONT}'>"
+            + "".join(self._row(s) for s in self.steps)
+            + "</table></div>"
+        )
+
+    def to_text(self) -> str:
+        lines = [self.headline()]
+        for s in self.steps:
+            label = STATE_STYLE[s.state][0]
+            t = self._time(s)
+            lines.append(f"  {label:<8} {s.pos:<6} {short(s.instruction, 70)} {t}".rstrip())
+            if s.reason and s.state != "cached":
+                lines.append(f"{'':11}cache miss: {s.reason}")
+        return "\n".join(lines)
+
+
+class BuildSummary(View):
+    """The result of `%%dockerfile`: steps, cache hits, why each miss, layer sizes, image ID.
+
+    Attribute access falls through to the builder's result, so ``_.image``, ``_.id``,
+    ``_.steps`` and ``_.record`` work on what the magic returns.
+    """
+
+    def __init__(self, result: Any, cachediff: CacheDiff | None = None) -> None:
+        self.result = result
+        self.cachediff = cachediff
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("result", "cachediff"):
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.result.record.get("tags") or [])
+
+    def headline(self) -> str:
+        steps = self.result.steps
+        cached = sum(1 for s in steps if s.get("cached"))
+        total = sum(float(s.get("duration_s") or 0) for s in steps)
+        name = ", ".join(self.tags) or "(untagged)"
+        return (
+            f"Built {name}: image {self.result.image.id.split(':')[-1][:12]}; "
+            f"{len(steps)} steps, {cached} cached, {len(steps) - cached} built, {total:.1f}s"
+        )
+
+    def _rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        rows = []
+        for s in self.result.steps:
+            layer = s.get("layer") or {}
+            reason = "" if s.get("cached") else str((s.get("reason") or {}).get("summary", ""))
+            rows.append(
+                (
+                    str(s.get("line", "")),
+                    str(s.get("instruction", "")),
+                    "CACHED" if s.get("cached") else "built",
+                    f"{float(s.get('duration_s') or 0):.1f}s",
+                    human_size(layer["size"]) if layer.get("size") is not None else "",
+                    reason,
+                )
+            )
+        return rows
+
+    def to_text(self) -> str:
+        lines = [self.headline()]
+        for line, instr, state, dur, size, reason in self._rows():
+            lines.append(f"{line:>4}  {state:<6} {dur:>6} {size:>8}  {short(instr, 60)}")
+            if reason:
+                lines.append(f"{'':6}miss: {reason}")
+        if self.cachediff is not None:
+            lines += ["", self.cachediff.to_text()]
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        th = "style='text-align:left;padding:2px 10px 2px 0;border-bottom:1px solid #ccc'"
+        td = "style='padding:2px 10px 2px 0;vertical-align:top'"
+        head = "".join(
+            f"<th {th}>{h}</th>" for h in ("line", "result", "time", "layer", "instruction")
+        )
+        body = []
+        for line, instr, state, dur, size, reason in self._rows():
+            color = "#2e7d32" if state == "CACHED" else "#37474f"
+            why = f"<div style='color:#b26a00'>miss: {esc(reason)}</div>" if reason else ""
+            body.append(
+                f"<tr><td {td}>{line}</td><td {td}><b style='color:{color}'>{state}</b></td>"
+                f"<td {td}>{dur}</td><td {td}>{size}</td>"
+                f"<td {td}><code title='{esc(instr)}'>{esc(short(instr, 90))}</code>{why}</td></tr>"
+            )
+        diff = ""
+        if self.cachediff is not None:
+            opened = " open" if any(r.status != "reused" for r in self.cachediff.data.rows) else ""
+            diff = (
+                f"<details{opened}><summary><b>Compared with the previous build</b></summary>"
+                f"{self.cachediff.to_html()}</details>"
+            )
+        return (
+            f'<div class="docker-magics-build-summary" style="{FONT}">'
+            f'<div style="color:#2e7d32;font-weight:bold">✓ {esc(self.headline())}</div>'
+            f"<table style='border-collapse:collapse;{FONT}'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>{diff}</div>"
+        )

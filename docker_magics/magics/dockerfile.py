@@ -1,0 +1,186 @@
+"""`%%dockerfile [-t NAME] [--build-arg K=V] [--target S] [--no-cache] [-o VAR] [CONTEXT]`.
+
+The options are the CLI `build` verb's own parser (``cli/build_verb.py``), with CONTEXT made
+optional (default: the notebook's directory; ``-`` for an empty context) and two notebook-only
+flags: ``-o VAR`` stores the result in a variable, ``--interpolate`` expands ``{{ expr }}`` in the
+body. The body is never expanded otherwise (``@no_var_expand``): ``$VAR`` is Dockerfile syntax.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import tempfile
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+from IPython.display import display
+
+from ..cli.build_verb import _pairs, add_parser, plain_printer
+from ..errors import DockerMagicsError
+from ..errors import UsageError as LibUsageError
+
+if TYPE_CHECKING:
+    from .core import DockerMagics
+
+__all__ = ["run_dockerfile", "dockerfile_parser", "interpolate"]
+
+PROG = "%%dockerfile"
+REDRAW_S = 0.25
+_EXPR = re.compile(r"\{\{(.+?)\}\}", re.S)
+
+
+class _MagicParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{PROG}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        raise SystemExit(status)
+
+
+def dockerfile_parser() -> argparse.ArgumentParser:
+    parent = _MagicParser(prog=PROG)
+    sub = parent.add_subparsers(parser_class=_MagicParser)
+    add_parser(sub)
+    p = sub.choices["build"]
+    p.prog = PROG
+    p.description = "Build the cell body as a Dockerfile."
+    for action in p._actions:
+        if action.dest == "context":
+            action.nargs = "?"
+            action.default = None
+            action.help = "build context directory (default: the current directory; - for none)"
+    p.add_argument("-o", "--output", metavar="VAR", help="store the build result in VAR")
+    p.add_argument(
+        "--interpolate", action="store_true", help="expand {{ python_expr }} in the body"
+    )
+    return p
+
+
+def interpolate(text: str, namespace: dict[str, Any]) -> str:
+    def value(m: re.Match[str]) -> str:
+        expr = m.group(1).strip()
+        try:
+            return str(eval(expr, namespace))  # the user's own expression, in their namespace
+        except Exception as exc:
+            raise UsageError(f"{PROG}: cannot interpolate {{{{ {expr} }}}}: {exc}")
+
+    return _EXPR.sub(value, text)
+
+
+class _Live:
+    """Feeds builder events to the live view and redraws its display handle, throttled."""
+
+    def __init__(self, view: Any, handle: Any) -> None:
+        self.view = view
+        self.handle = handle
+        self.lock = threading.Lock()  # RUN output arrives on the engine's pump threads
+        self.last = 0.0
+
+    def __call__(self, ev: dict[str, Any]) -> None:
+        with self.lock:
+            changed = self.view.feed(ev)
+            now = time.monotonic()
+            if changed or now - self.last >= REDRAW_S:
+                self.last = now
+                self.handle.update(self.view)
+
+    def redraw(self) -> None:
+        with self.lock:
+            self.handle.update(self.view)
+
+
+def _progress(mode: str, view: Any) -> tuple[Any, _Live | None]:
+    if mode == "auto":
+        handle = display(view, display_id=True)
+        live = _Live(view, handle)
+        return live, live
+    if mode == "plain":
+        return plain_printer(lambda s: print(s, flush=True)), None
+    if mode == "json":
+        return (lambda ev: print(json.dumps(ev, sort_keys=True), flush=True)), None
+    return None, None
+
+
+def _cachediff(engine: Any, record: dict[str, Any]) -> Any:
+    from ..build.record import load_record
+    from ..display.cachediff import CacheDiff, diff_builds
+
+    if not record.get("previous"):
+        return None
+    try:
+        return CacheDiff(diff_builds(load_record(engine.store, record["previous"]), record))
+    except DockerMagicsError:
+        return None
+
+
+def run_dockerfile(magics: DockerMagics, line: str, cell: str) -> Any:
+    from ..display.buildview import BuildProgress, BuildSummary
+
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"{PROG}: {exc}")
+    try:
+        args = dockerfile_parser().parse_args(argv)
+    except SystemExit:
+        return None  # --help
+    if args.file:
+        raise UsageError(f"{PROG}: the cell body is the Dockerfile; -f is not used here")
+    user_ns: dict[str, Any] = magics.shell.user_ns if magics.shell is not None else {}
+    text = interpolate(cell, user_ns) if args.interpolate else cell
+    mode = "quiet" if args.quiet else args.progress
+    if mode == "auto" and magics.progress != "auto":
+        mode = {"plain": "plain", "none": "quiet"}[magics.progress]
+    empty = tempfile.mkdtemp(prefix="docker-magics-ctx-") if args.context == "-" else None
+    context = empty or args.context or os.getcwd()
+    view = BuildProgress(text)
+    progress, live = _progress(mode, view)
+    engine = magics.engine()
+    try:
+        try:
+            build_args = _pairs(args.build_arg, "--build-arg", True)
+            labels = _pairs(args.label, "--label", False)
+        except LibUsageError as exc:
+            raise UsageError(f"{PROG}: {exc}")
+        result = engine.build(
+            context,
+            # One record identity per tag, so a rebuild is compared with the same cell's last
+            # build and not with whatever other cell of the notebook built most recently.
+            dockerfile=f"<cell {args.tag[0]}>" if args.tag else None,
+            dockerfile_text=text,
+            tags=args.tag,
+            build_args=build_args,
+            labels=labels,
+            target=args.target,
+            no_cache=args.no_cache,
+            no_cache_filter=args.no_cache_filter,
+            progress=progress,
+        )
+    except (KeyboardInterrupt, UsageError):
+        raise
+    except Exception as exc:
+        if live is not None:
+            if view.error is None:
+                view.feed({"event": "error", "message": str(exc)})
+            live.redraw()
+        if magics.debug:
+            raise
+        raise magics.fail(exc) from None
+    finally:
+        if empty:
+            shutil.rmtree(empty, ignore_errors=True)
+    if live is not None:
+        live.redraw()
+    summary = BuildSummary(result, _cachediff(engine, result.record))
+    if args.output:
+        user_ns[args.output] = summary
+    if mode == "quiet":
+        print(result.image.id)
+    return summary

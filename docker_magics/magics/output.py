@@ -1,0 +1,71 @@
+"""The `Output` the CLI handlers write to, pointed at a notebook cell.
+
+Text and container output stream live to the cell's stdout/stderr as they arrive (the engine's pump
+threads call the raw sinks; the kernel routes writes from any thread to the running cell). Rich
+results (tables, graphs, layer views) are displayed instead of printed. The last lines of output
+are kept for the short error shown when a command fails.
+"""
+
+from __future__ import annotations
+
+import codecs
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..cli.commands import Output
+
+__all__ = ["CellOutput"]
+
+TAIL_CHARS = 8192
+
+
+class _LiveStdout:
+    """sys.stdout looked up at each write: IPython swaps it per cell (and tests capture it)."""
+
+    def write(self, s: str) -> int:
+        return sys.stdout.write(s)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+class CellOutput(Output):
+    def __init__(self, show: Callable[[Any], None]) -> None:
+        self._show = show
+        self._lock = threading.Lock()
+        self._tail = ""
+        self._decoders = {
+            name: codecs.getincrementaldecoder("utf-8")(errors="replace") for name in ("out", "err")
+        }
+        super().__init__(_LiveStdout(), self._raw_out, self._raw_err)  # type: ignore[arg-type]
+
+    def _keep(self, text: str) -> None:
+        self._tail = (self._tail + text)[-TAIL_CHARS:]
+
+    def _raw(self, name: str, data: bytes) -> None:
+        stream = sys.stdout if name == "out" else sys.stderr
+        with self._lock:
+            text = self._decoders[name].decode(data)
+            if text:
+                self._keep(text)
+                stream.write(text)
+                stream.flush()
+
+    def _raw_out(self, data: bytes) -> None:
+        self._raw("out", data)
+
+    def _raw_err(self, data: bytes) -> None:
+        self._raw("err", data)
+
+    def line(self, s: str = "") -> None:
+        with self._lock:
+            self._keep(s + "\n")
+        super().line(s)
+
+    def show(self, view: Any) -> None:
+        self._show(view)
+
+    def tail(self) -> str:
+        return self._tail

@@ -1,0 +1,70 @@
+"""The interactive layer explorer: pick a layer, filter A/C/D, expand folders.
+
+Widgets add interaction on top of the static view, never replace it: the displayed object's
+mimebundle carries the widget view *and* the static HTML and text, so an exported notebook (or a
+kernel without ipywidgets) still shows the whole explorer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..display._base import FONT, human_size, short
+from ..display.layers import LayerExplorer, layer_tree_html
+
+__all__ = ["layer_widget", "WithStaticFallback"]
+
+
+class WithStaticFallback:
+    def __init__(self, widget: Any, view: Any) -> None:
+        self.widget = widget
+        self.view = view
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        data = dict(self.widget._repr_mimebundle_() or {})
+        data["text/html"] = self.view.to_html()
+        data["text/plain"] = self.view.to_text()
+        return data
+
+
+def layer_widget(view: LayerExplorer) -> WithStaticFallback | None:
+    try:
+        import ipywidgets as w
+    except ImportError:
+        return None
+    layers = view.report.layers
+    if not layers:
+        return None
+    options = [
+        (f"#{lay.index}  {human_size(lay.size):>7}  {short(lay.instruction, 70)}", i)
+        for i, lay in enumerate(layers)
+    ]
+    select = w.Select(options=options, rows=min(8, len(options)), layout=w.Layout(width="100%"))
+    kinds = w.ToggleButtons(
+        options=[("all", "ACD"), ("added", "A"), ("changed", "C"), ("deleted", "D")],
+        value="ACD",
+        style={"button_width": "80px"},
+    )
+    detail = w.HTML()
+
+    def refresh(_: Any = None) -> None:
+        layer = layers[select.value]
+        changes = [c for c in layer.changes if c.kind in kinds.value]
+        detail.value = (
+            f'<div style="{FONT}">{view.layer_summary_html(layer)}{layer_tree_html(changes)}</div>'
+        )
+
+    select.observe(refresh, "value")
+    kinds.observe(refresh, "value")
+    select.value = len(layers) - 1
+    refresh()
+    box = w.VBox(
+        [
+            w.HTML(f'<div style="{FONT}">{view.summary_html()}</div>'),
+            select,
+            kinds,
+            detail,
+            w.HTML(f'<div style="{FONT}">{view.waste_html()}</div>'),
+        ]
+    )
+    return WithStaticFallback(box, view)
