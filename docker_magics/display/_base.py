@@ -36,11 +36,14 @@ def short(text: str, width: int) -> str:
 
 
 _NOP = "/bin/sh -c #(nop) "
+_BUILDKIT = "# buildkit"
 
 
 def clean_instruction(created_by: str) -> str:
     """History's `created_by` as the instruction a reader wrote: `RUN ...`, `CMD ...`."""
-    text = created_by.strip()
+    text = created_by.strip().removesuffix(_BUILDKIT).strip()
+    if text.startswith("RUN /bin/sh -c "):  # BuildKit's form: "RUN /bin/sh -c make # buildkit"
+        return "RUN " + text[len("RUN /bin/sh -c ") :]
     if text.startswith(_NOP):
         return text[len(_NOP) :].strip()
     if text.startswith("/bin/sh -c "):

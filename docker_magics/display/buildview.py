@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._base import FONT, View, esc, human_size, short
-from .cachediff import CacheDiff
+from .cachediff import CacheDiff, parent_reason
 
 __all__ = ["BuildProgress", "BuildSummary", "StepView"]
 
@@ -73,6 +73,16 @@ def _plan(text: str | None) -> list[StepView]:
     return steps
 
 
+def _reason(reason: Mapping[str, Any] | None) -> str:
+    """A miss's one-line reason; none for a first build, where every step is new anyway."""
+    reason = reason or {}
+    if reason.get("kind") == "no previous build":
+        return ""
+    if reason.get("kind") == "parent changed":
+        return parent_reason(reason)
+    return str(reason.get("summary", ""))
+
+
 def _badge(state: str) -> str:
     label, color = STATE_STYLE[state]
     weight = "bold" if state in ("cached", "failed", "running") else "normal"
@@ -127,7 +137,7 @@ class BuildProgress(View):
         if step is None:
             return False
         if kind == "miss":
-            step.reason = str((ev.get("reason") or {}).get("summary", ""))
+            step.reason = _reason(ev.get("reason"))
             return True
         if kind == "log":
             step.add_log(str(ev.get("data", "")))
@@ -168,7 +178,7 @@ class BuildProgress(View):
         return f"{s.duration:.1f}s" if s.duration is not None and s.state == "done" else ""
 
     def _row(self, s: StepView) -> str:
-        td = 'style="padding:1px 8px 1px 0;vertical-align:top;white-space:nowrap"'
+        td = 'style="text-align:left;padding:1px 8px 1px 0;vertical-align:top;white-space:nowrap"'
         bar = ' <progress style="width:70px;height:8px"></progress>' if s.state == "running" else ""
         extra = ""
         if s.reason and s.state != "cached":
@@ -186,20 +196,26 @@ class BuildProgress(View):
         line = f"{s.line}" if s.line is not None else ""
         return (
             f"<tr><td {td}>{_badge(s.state)}{bar}</td><td {td}>{esc(s.pos)}</td>"
-            f"<td {td}>{line}</td><td style='padding:1px 8px 1px 0'>"
+            f"<td {td}>{line}</td><td style='text-align:left;padding:1px 8px 1px 0'>"
             f'<code title="{esc(s.instruction)}">{esc(short(s.instruction, 90))}</code>{extra}</td>'
             f"<td {td}>{self._time(s)}</td></tr>"
         )
 
     def to_html(self) -> str:
+        """While building: the step list. Once built: folded into a closed "build log", since
+        the summary the magic returns shows the result; a failure stays open."""
         color = "#c62828" if self.error else "#2e7d32" if self.finished else "#1565c0"
-        return (
-            f'<div class="docker-magics-build" style="{FONT}">'
-            f'<div style="color:{color};font-weight:bold">{esc(self.headline())}</div>'
+        head = f'<span style="color:{color};font-weight:bold">{esc(self.headline())}</span>'
+        table = (
             f"<table style='border-collapse:collapse;{FONT}'>"
             + "".join(self._row(s) for s in self.steps)
-            + "</table></div>"
+            + "</table>"
         )
+        if self.finished is not None and not self.error:
+            body = f"<details><summary>{head} (build log)</summary>{table}</details>"
+        else:
+            body = f"<div>{head}</div>{table}"
+        return f'<div class="docker-magics-build" style="{FONT}">{body}</div>'
 
     def to_text(self) -> str:
         lines = [self.headline()]
@@ -246,7 +262,7 @@ class BuildSummary(View):
         rows = []
         for s in self.result.steps:
             layer = s.get("layer") or {}
-            reason = "" if s.get("cached") else str((s.get("reason") or {}).get("summary", ""))
+            reason = "" if s.get("cached") else _reason(s.get("reason"))
             rows.append(
                 (
                     str(s.get("line", "")),
@@ -271,7 +287,7 @@ class BuildSummary(View):
 
     def to_html(self) -> str:
         th = "style='text-align:left;padding:2px 10px 2px 0;border-bottom:1px solid #ccc'"
-        td = "style='padding:2px 10px 2px 0;vertical-align:top'"
+        td = "style='text-align:left;padding:2px 10px 2px 0;vertical-align:top'"
         head = "".join(
             f"<th {th}>{h}</th>" for h in ("line", "result", "time", "layer", "instruction")
         )
@@ -284,16 +300,18 @@ class BuildSummary(View):
                 f"<td {td}>{dur}</td><td {td}>{size}</td>"
                 f"<td {td}><code title='{esc(instr)}'>{esc(short(instr, 90))}</code>{why}</td></tr>"
             )
-        diff = ""
+        table = (
+            f"<table style='border-collapse:collapse;{FONT}'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
         if self.cachediff is not None:
-            opened = " open" if any(r.status != "reused" for r in self.cachediff.data.rows) else ""
-            diff = (
-                f"<details{opened}><summary><b>Compared with the previous build</b></summary>"
-                f"{self.cachediff.to_html()}</details>"
+            # A rebuild: the side-by-side comparison is the picture; times and sizes fold away.
+            table = (
+                f"{self.cachediff.to_html()}<details><summary>steps: times and layer sizes"
+                f"</summary>{table}</details>"
             )
         return (
             f'<div class="docker-magics-build-summary" style="{FONT}">'
             f'<div style="color:#2e7d32;font-weight:bold">✓ {esc(self.headline())}</div>'
-            f"<table style='border-collapse:collapse;{FONT}'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>{diff}</div>"
+            f"{table}</div>"
         )

@@ -18,7 +18,14 @@ from ._base import FONT, View, esc, short
 if TYPE_CHECKING:
     from ..api import Engine
 
-__all__ = ["DiffRow", "CacheDiffData", "CacheDiff", "diff_builds", "reason_details"]
+__all__ = [
+    "DiffRow",
+    "CacheDiffData",
+    "CacheDiff",
+    "diff_builds",
+    "reason_details",
+    "parent_reason",
+]
 
 STATUS = {
     # status: (label, background, border/text colour)
@@ -78,8 +85,25 @@ def reason_details(reason: Mapping[str, Any] | None) -> list[str]:
     return out
 
 
+def parent_reason(reason: Mapping[str, Any]) -> str:
+    """A cascade's reason, short: which earlier line it builds on ("line 4: RUN ..." -> 4)."""
+    for ch in reason.get("changes") or []:
+        where = str(ch.get("parent_step") or "")
+        if ch.get("field") == "parent" and where.startswith("line "):
+            return f"builds on line {where[5:].split(':')[0]}, which was rebuilt"
+    return "builds on a step that was rebuilt"
+
+
 def _key(step: Mapping[str, Any], n: int) -> tuple[str, Any]:
     return (str(step.get("stage", "")), step.get("index", n))
+
+
+def _reason_text(status: str, reason: Mapping[str, Any]) -> str:
+    if status == "cascade":
+        return parent_reason(reason)
+    if status in ("reused", "added"):
+        return ""
+    return str(reason.get("summary", ""))
 
 
 def diff_builds(old: Mapping[str, Any], new: Mapping[str, Any]) -> CacheDiffData:
@@ -110,7 +134,7 @@ def diff_builds(old: Mapping[str, Any], new: Mapping[str, Any]) -> CacheDiffData
                 old=before.get("instruction") if before else None,
                 new=step.get("instruction"),
                 status=status,
-                reason=str(reason.get("summary", "")) if not step.get("cached") else "",
+                reason=_reason_text(status, reason),
                 details=reason_details(reason) if status in ("first-miss", "miss") else [],
                 duration_s=step.get("duration_s"),
             )
@@ -193,9 +217,7 @@ class CacheDiff(View):
         ]
         for r in d.rows:
             label = STATUS[r.status][0]
-            note = {"first-miss": "  <- first miss", "cascade": "  (parent changed)"}.get(
-                r.status, ""
-            )
+            note = {"first-miss": "  <- first miss", "cascade": f"  ({r.reason})"}.get(r.status, "")
             lines.append(
                 f"{r.line if r.line is not None else '':>4}  {short(r.old or '-', w):<{w}}  "
                 f"{short(r.new or '-', w):<{w}}  {label}{note}"
@@ -225,7 +247,7 @@ class CacheDiff(View):
                     + "</pre>"
                 )
             why += "</div>"
-        td = 'style="padding:3px 8px;vertical-align:top"'
+        td = 'style="text-align:left;padding:3px 8px;vertical-align:top"'
         return (
             f'<tr style="{style}"><td {td}>{r.line if r.line is not None else ""}</td>'
             f"<td {td}><code>{old}</code></td><td {td}><code>{new}</code>{why}</td>"

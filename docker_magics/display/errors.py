@@ -15,6 +15,7 @@ from ._base import FONT, View, esc
 __all__ = ["ErrorView", "error_view"]
 
 TAIL_LINES = 12
+_TH = "text-align:left;padding-right:10px;vertical-align:top;font-weight:normal;color:#555"
 
 
 @dataclass
@@ -52,8 +53,8 @@ class ErrorView(View):
         if self.exit_code is not None:
             rows.append(("exit code", str(self.exit_code)))
         facts = "".join(
-            f'<tr><th style="text-align:left;padding-right:10px;vertical-align:top">{esc(k)}</th>'
-            f"<td><code>{esc(v)}</code></td></tr>"
+            f'<tr><th style="{_TH}">{esc(k)}</th>'
+            f'<td style="text-align:left"><code>{esc(v)}</code></td></tr>'
             for k, v in rows
         )
         tail = self._tail()
@@ -68,15 +69,17 @@ class ErrorView(View):
             f'<div class="docker-magics-error" style="{FONT};border-left:4px solid #c62828;'
             'padding:4px 10px;background:#fff5f5">'
             f'<div style="color:#b71c1c"><b>✗ Error:</b> {esc(self.title)}</div>'
-            f"<table>{facts}</table>{pre}</div>"
+            f'<table style="{FONT}">{facts}</table>{pre}</div>'
         )
 
 
 def error_view(exc: BaseException, *, command: str = "", output_tail: str = "") -> ErrorView:
     """The short form of any error this package raises (or of an unexpected one)."""
     if isinstance(exc, BuildError):
+        # A command's failure: line, command and exit code get rows of their own below.
+        title = str(exc) if exc.exit_code is None else "a build step failed"
         return ErrorView(
-            title=str(exc),
+            title=title,
             command=exc.instruction or command,
             exit_code=exc.exit_code,
             line=exc.line,

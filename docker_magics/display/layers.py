@@ -39,6 +39,7 @@ __all__ = [
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 KIND_STYLE = {"A": "#2e7d32", "C": "#b26a00", "D": "#c62828"}
+_TD = "text-align:left;padding-right:12px"
 TREE_BUDGET = 400  # entries rendered per layer before folders collapse to one summary line
 
 
@@ -302,8 +303,8 @@ class LayerExplorer(View):
         if not self.report.waste:
             return "<div>No wasted space: no layer overwrites or deletes an earlier file.</div>"
         rows = "".join(
-            f"<tr><td style='padding-right:12px'>{human_size(w.bytes)}</td>"
-            f"<td style='padding-right:12px'>{w.versions}</td><td>/{esc(w.path)}</td></tr>"
+            f"<tr><td style='{_TD}'>{human_size(w.bytes)}</td>"
+            f"<td style='{_TD}'>{w.versions}</td><td style='{_TD}'>/{esc(w.path)}</td></tr>"
             for w in self.report.waste[:limit]
         )
         return (

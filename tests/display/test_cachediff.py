@@ -79,7 +79,7 @@ def test_removed_steps_are_listed():
 def test_views():
     view = CacheDiff(diff_builds(OLD, NEW))
     text = view.to_text()
-    assert "<- first miss" in text and "(parent changed)" in text
+    assert "<- first miss" in text and "(builds on line 2, which was rebuilt)" in text
     assert "1 of 5 steps reused; first miss at line 2" in text
     assert "1 later step rebuilt" in text
     html = view.to_html()
