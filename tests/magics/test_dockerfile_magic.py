@@ -59,6 +59,11 @@ def test_rebuild_shows_cache_diff_with_reason(ip, base_image, tmp_path):
     assert "first miss" in text and "app.js" in text
     cached = [s["cached"] for s in summary.steps]
     assert cached == [True, True, True, True, False, False]
+    cell = ip.cell("%container cachediff app")
+    assert cell.error is None and "first miss at line 5" in cell.html()
+    graph = ip.cell(f"%container graph -o {tmp_path / 'g.svg'}")
+    assert "<svg" in (tmp_path / "g.svg").read_text() and "wrote" in graph.stdout
+    assert "BUILT in last build" in ip.cell("%container graph app").outputs[0]["image/svg+xml"]
 
 
 def test_interpolation_is_opt_in(ip, base_image, engine):
