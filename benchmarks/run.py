@@ -156,7 +156,7 @@ def main() -> None:
                 "within 2x",
             )
         )
-        from docker_magics.cli.format import table
+        from docker_magics.textfmt import table
 
         print(table(["measure", "ours", "peer", "ratio", "target"], rows))
     finally:

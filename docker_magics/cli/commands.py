@@ -15,8 +15,8 @@ from ..display.tables import Table
 from ..errors import UsageError
 from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
+from ..textfmt import human_age, human_size, parse_time, truncate
 from . import build_verb
-from .format import human_age, human_size, parse_time, truncate
 from .registry_verbs import HANDLERS as _registry_handlers
 from .view_verbs import VIEW_HANDLERS
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..textfmt import human_size
+
 __all__ = ["View", "esc", "human_size", "short", "clean_instruction"]
 
 FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px"
@@ -18,16 +20,6 @@ FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-si
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-def human_size(n: float) -> str:
-    """Docker's decimal units with three significant digits: 4.1kB, 12.3MB, 0B."""
-    units = ["B", "kB", "MB", "GB", "TB"]
-    i = 0
-    while n >= 1000 and i < len(units) - 1:
-        n /= 1000.0
-        i += 1
-    return f"{n:.3g}{units[i]}"
 
 
 def short(text: str, width: int) -> str:

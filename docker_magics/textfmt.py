@@ -1,4 +1,4 @@
-"""Docker-style text output: aligned tables, human sizes and ages."""
+"""Docker-style text: aligned tables, human sizes and ages (shared by the CLI and the views)."""
 
 from __future__ import annotations
 
