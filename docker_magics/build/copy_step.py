@@ -29,6 +29,7 @@ from .chmod import parse_chmod
 from .context import Selected, describe_stat
 from .imagefs import ImageFS
 from .layerwrite import TarItem, with_mode, write_items
+from .patterns import IgnoreRules, PatternError, parse_ignore
 from .state import StageState
 
 if TYPE_CHECKING:
@@ -48,21 +49,30 @@ class _Source:
     archive: bool = False
 
 
-def _walk_context(b: Builder, sel: Selected) -> Callable[[], Any]:
+def _excluded(rules: IgnoreRules | None, sub: str) -> bool:
+    """``--exclude``: patterns match paths relative to each source directory (never the source
+    itself), with ``.dockerignore`` rules (BuildKit's copier: fsutil ``copy`` with
+    ``ExcludePatterns``, matched on the path below the source root)."""
+    return rules is not None and bool(sub) and rules.ignored(sub)
+
+
+def _walk_context(b: Builder, sel: Selected, rules: IgnoreRules | None) -> Callable[[], Any]:
     def walk() -> Any:
         prefix = sel.rel
         for rel, host, st in b.context.walk(sel.rel):
             sub = rel[len(prefix) :].lstrip("/") if prefix else rel
-            yield sub, host, st
+            if not _excluded(rules, sub):
+                yield sub, host, st
 
     return walk
 
 
-def _walk_image(fs: ImageFS, rel: str) -> Callable[[], Any]:
+def _walk_image(fs: ImageFS, rel: str, rules: IgnoreRules | None) -> Callable[[], Any]:
     def walk() -> Any:
         for entry in fs.walk(rel):
             sub = entry.path[len(rel) :].lstrip("/") if rel else entry.path
-            yield sub, entry.host, entry.st
+            if not _excluded(rules, sub):
+                yield sub, entry.host, entry.st
 
     return walk
 
@@ -86,7 +96,7 @@ def _is_archive(path: str) -> bool:
 
 
 def _from_sources(
-    b: Builder, state: StageState, ins: Copy, srcs: list[str]
+    b: Builder, state: StageState, ins: Copy, srcs: list[str], rules: IgnoreRules | None
 ) -> tuple[str, list[_Source], dict[str, str]]:
     """``COPY --from``: a stage's or an image's filesystem; keyed by that state, not content."""
     assert ins.from_ is not None
@@ -100,7 +110,8 @@ def _from_sources(
         if entry is None:
             raise b.error(ins, f"COPY --from={ref}: {src} not found")
         is_dir = stat.S_ISDIR(entry.st.st_mode)
-        out.append(_Source(posixpath.basename(rel), entry.host, is_dir, _walk_image(fs, rel)))
+        walk = _walk_image(fs, rel, rules)
+        out.append(_Source(posixpath.basename(rel), entry.host, is_dir, walk))
         files[src] = "from " + rel
     return other.chain, out, files
 
@@ -239,12 +250,17 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
     owner = b.chown_ids(state, expand(ins.chown, env), ins) if ins.chown else (0, 0)
     chmod_text = expand(ins.chmod, env) if ins.chmod else None
     chmod = parse_chmod(chmod_text, b.error(ins, "")) if chmod_text else None
+    excludes = [expand(p, env) for p in ins.excludes]
+    try:
+        rules = parse_ignore("\n".join(excludes)) if excludes else None
+    except PatternError as exc:
+        raise b.error(ins, f"invalid --exclude pattern: {exc}")
     staging = b.store.tmp_path("copy")
     b.cleanup.append(staging)
     sources, files = _heredoc_sources(b, state, ins, staging)
     wildcard = False
     if isinstance(ins, Copy) and ins.from_:
-        source_id, more, more_files = _from_sources(b, state, ins, srcs)
+        source_id, more, more_files = _from_sources(b, state, ins, srcs, rules)
         sources += more
         files.update(more_files)
     else:
@@ -254,14 +270,17 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
                 raise b.error(ins, "ADD from a URL is not supported yet")
             selected = b.context.select(src, b.error(ins, ""))
             wildcard = wildcard or any(s.wildcard for s in selected)
-            files.update(b.context.files(selected))
             for sel in selected:
+                for rel, desc in b.context.files([sel]).items():
+                    sub = rel[len(sel.rel) :].lstrip("/") if sel.rel else rel
+                    if not sel.is_dir or not _excluded(rules, "" if sub == "." else sub):
+                        files[rel] = desc
                 name = posixpath.basename(sel.rel) or "."
                 source = _Source(
                     name, os.path.realpath(sel.host) if not sel.is_dir else sel.host, sel.is_dir
                 )
                 if sel.is_dir:
-                    source.walk = _walk_context(b, sel)
+                    source.walk = _walk_context(b, sel, rules)
                 unpack = isinstance(ins, Add) and ins.unpack is not False
                 if unpack and not sel.is_dir and _is_archive(source.host):
                     source = _extract_archive(b, source, staging)
@@ -269,7 +288,9 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
     dest_abs = posixpath.normpath(posixpath.join(state.workdir, dest))
     dest_is_dir = dest.endswith("/") or len(sources) > 1 or wildcard
     op = "add" if isinstance(ins, Add) else "copy"
-    extra = {"unpack": ins.unpack} if isinstance(ins, Add) else {}
+    extra: dict[str, Any] = {"unpack": ins.unpack} if isinstance(ins, Add) else {}
+    if excludes:
+        extra["excludes"] = excludes
     key = cachekey.copy_key(
         state.chain,
         op=op,

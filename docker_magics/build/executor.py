@@ -312,16 +312,26 @@ class Builder:
         reason = None
         if entry is not None:
             layer, diff_id, created = entry.get("layer"), entry.get("diff_id"), entry.get("created")
+            chain = entry.get("chain") or op.key.digest
         else:
             reason = self.log.reason(stage, index, item, op.key, no_cache)
             self.log.miss(sid, reason)
             layer, diff_id = op.produce()
             created = timestamp()
+            chain = op.key.digest
+            if no_cache:
+                # A forced re-execution may give other content under the same key: whatever
+                # depends on it (later steps, FROM this stage, COPY --from) must not reuse
+                # results made from the old content, so the chain continues from a new value,
+                # which later hits of this key continue from as well.
+                chain = cachekey.key_of(
+                    {"op": "rebuilt", "key": op.key.digest, "build": self.record_id}
+                ).digest
         hist = history_entry(
             op.created_by, comment=HISTORY_COMMENT, empty_layer=layer is None, created=created
         )
         state.add(hist, layer, diff_id)
-        state.chain = op.key.digest
+        state.chain = chain
         self.log.step_of_chain[state.chain] = f"line {item.line}: {item.original.strip()}"
         if entry is None:
             image = state.image(self.store)
@@ -330,6 +340,7 @@ class Builder:
                 {
                     "layer": layer,
                     "diff_id": diff_id,
+                    "chain": chain,
                     "created": created,
                     "image": image.manifest_digest,
                     "config": image.config_digest,

@@ -60,6 +60,8 @@ def _summary(change: Mapping[str, Any]) -> str:
     if kind == "parent":
         where = change.get("parent_step")
         return f"parent step changed ({where})" if where else "parent step changed"
+    if kind == "source" and change.get("source_step"):
+        return f"--from source changed ({change['source_step']})"
     if kind == "image":
         return f"base image changed ({change['old']} -> {change['new']})"
     if kind == "env":
@@ -78,11 +80,13 @@ def explain_miss(
     previous: Mapping[str, Any] | None,
     *,
     parent_step: str | None = None,
+    source_step: str | None = None,
 ) -> dict[str, Any]:
     """The reason a step missed, against ``previous`` (a step object of an earlier record).
 
     ``parent_step`` names the step whose output this one builds on ("line 3: COPY . /src"), for
-    the summary when the parent is what changed.
+    the summary when the parent is what changed; ``source_step`` likewise names the last step
+    of the stage a ``COPY --from`` reads.
     """
     if previous is None:
         return dict(NO_PREVIOUS)
@@ -105,6 +109,8 @@ def explain_miss(
             changes.append({"field": "files", **files})
         elif name == "parent":
             changes.append({"field": "parent", "parent_step": parent_step})
+        elif name == "source" and source_step:
+            changes.append({"field": "source", "old": a, "new": b, "source_step": source_step})
         else:
             changes.append({"field": name, "old": a, "new": b})
     # Say the most specific thing first: a changed instruction or input, then the parent.

@@ -9,10 +9,13 @@ store (``cache/mounts/``) and are bind-mounted; their contents never enter the k
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ..dockerfile import expand
+from ..dockerfile.heredocs import HeredocError, chomp, parse_heredoc
 from ..dockerfile.instructions import Mount, Run
 from ..engine.commit import container_changes
 from ..engine.containers import RunOptions, create_container, remove_container, start_container
@@ -32,13 +35,44 @@ __all__ = ["run_op", "run_argv"]
 _TAIL_LINES = 20
 
 
+PIPES = "/dev/pipes"  # where BuildKit mounts a ``#!`` heredoc script, read-only
+
+
+def _single_heredoc(ins: Run) -> str | None:
+    """The body when the command is exactly one heredoc (``RUN <<EOF``), chomped if ``<<-``."""
+    if ins.exec_form or len(ins.heredocs) != 1:
+        return None
+    text = ins.command[0] if ins.command else ""
+    try:
+        opened = parse_heredoc(text.strip())
+    except HeredocError:
+        return None
+    if opened is None or opened.name != ins.heredocs[0].name:
+        return None
+    body = ins.heredocs[0].content
+    return chomp(body) if ins.heredocs[0].chomp else body
+
+
+def heredoc_script(ins: Run) -> tuple[str, str] | None:
+    """``(name, body)`` of a single heredoc starting with ``#!``: BuildKit writes it as a 0755
+    file in ``/dev/pipes/`` and executes it directly, with no SHELL in front."""
+    body = _single_heredoc(ins)
+    if body is None or not body.startswith("#!"):
+        return None
+    return ins.heredocs[0].name, body
+
+
 def run_argv(state: StageState, ins: Run) -> list[str]:
     """The process argv: exec form as is; shell form behind SHELL; heredocs as BuildKit does."""
     if ins.exec_form:
         return list(ins.command)
+    script = heredoc_script(ins)
+    if script is not None:
+        return [f"{PIPES}/{script[0]}"]
     text = ins.command[0] if ins.command else ""
-    if len(ins.heredocs) == 1 and text.strip() == f"<<{ins.heredocs[0].name}".strip():
-        return [*state.shell, ins.heredocs[0].content]  # the body is the script
+    body = _single_heredoc(ins)
+    if body is not None:
+        return [*state.shell, body]  # the body is the script
     if ins.heredocs:
         # The shell reads the heredocs itself: hand it the whole text, terminators included.
         text = text + "\n" + "".join(f"{h.content}{h.name}\n" for h in ins.heredocs)
@@ -92,6 +126,19 @@ def run_op(b: Builder, state: StageState, ins: Run) -> Op:
         if host is not None:
             read_only = comp["type"] == "bind" and "rw" not in comp and "readwrite" not in comp
             binds.append(f"{host}:{comp['target']}" + (":ro" if read_only else ""))
+    script = heredoc_script(ins)
+    if script is not None:
+        name, body = script
+        pipes = b.store.tmp_path("pipes")
+        b.cleanup.append(pipes)
+        host = os.path.join(pipes, name)
+        with open(host, "w", encoding="utf-8") as fh:
+            fh.write(body)
+        os.chmod(host, 0o755)
+        os.chmod(pipes, 0o755)
+        digest = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+        mounts.append({"type": "heredoc", "target": f"{PIPES}/{name}", "checksum": digest})
+        binds.append(f"{pipes}:{PIPES}:ro")
     key = cachekey.run_key(
         state.chain,
         argv=argv,

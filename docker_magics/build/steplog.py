@@ -105,6 +105,7 @@ class StepLog:
             key.notes,
             prev,
             parent_step=self.step_of_chain.get(key.components.get("parent") or ""),
+            source_step=self.step_of_chain.get(key.components.get("source") or ""),
         )
 
     def finish(
