@@ -193,8 +193,10 @@ class Builder:
         cached = self.cache.get(key.digest) is not None and not self._no_cache(stage)
         self.cache.put(key.digest, {"layer": None})
         self._finish(sid, stage, 0, stage.from_, key, cached, start, None)
-        self.log.step_of_chain[state.chain] = (
-            f"line {stage.from_.line}: {stage.from_.original.strip()}"
+        self.log.produced(
+            state.chain,
+            f"line {stage.from_.line}: {stage.from_.original.strip()}",
+            self.log.steps[-1].get("reason"),
         )
         self._onbuild(stage, state)
         for pos, item in enumerate(stage.instructions, start=2):
@@ -332,7 +334,7 @@ class Builder:
         )
         state.add(hist, layer, diff_id)
         state.chain = chain
-        self.log.step_of_chain[state.chain] = f"line {item.line}: {item.original.strip()}"
+        self.log.produced(state.chain, f"line {item.line}: {item.original.strip()}", reason)
         if entry is None:
             image = state.image(self.store)
             self.cache.put(

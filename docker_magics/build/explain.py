@@ -59,7 +59,13 @@ def _summary(change: Mapping[str, Any]) -> str:
     kind = change["field"]
     if kind == "parent":
         where = change.get("parent_step")
-        return f"parent step changed ({where})" if where else "parent step changed"
+        text = f"parent step changed ({where})" if where else "parent step changed"
+        cause = change.get("cause")
+        if cause and cause.get("summary"):
+            if cause.get("step") and cause["step"] != where:
+                text += f", after {cause['step']}"
+            text += f": {cause['summary']}"
+        return text
     if kind == "source" and change.get("source_step"):
         return f"--from source changed ({change['source_step']})"
     if kind == "image":
@@ -81,12 +87,15 @@ def explain_miss(
     *,
     parent_step: str | None = None,
     source_step: str | None = None,
+    cause: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The reason a step missed, against ``previous`` (a step object of an earlier record).
 
     ``parent_step`` names the step whose output this one builds on ("line 3: COPY . /src"), for
     the summary when the parent is what changed; ``source_step`` likewise names the last step
-    of the stage a ``COPY --from`` reads.
+    of the stage a ``COPY --from`` reads. ``cause`` is the first miss the parent descends from
+    in this build (``{"step": ..., "summary": ...}``): the summary then says what changed at
+    the root (``parent step changed (line 3: COPY . /src): context files changed: index.js``).
     """
     if previous is None:
         return dict(NO_PREVIOUS)
@@ -108,7 +117,10 @@ def explain_miss(
             )
             changes.append({"field": "files", **files})
         elif name == "parent":
-            changes.append({"field": "parent", "parent_step": parent_step})
+            change: dict[str, Any] = {"field": "parent", "parent_step": parent_step}
+            if cause:
+                change["cause"] = dict(cause)
+            changes.append(change)
         elif name == "source" and source_step:
             changes.append({"field": "source", "old": a, "new": b, "source_step": source_step})
         else:
@@ -121,7 +133,10 @@ def explain_miss(
     own = [c for c in changes if c["field"] not in ("parent", "instruction")] or changes
     summary = "; ".join(_summary(c) for c in own[:3])
     kind = "parent changed" if all(c["field"] == "parent" for c in changes) else "changed"
-    return {"kind": kind, "changes": changes, "summary": summary}
+    reason: dict[str, Any] = {"kind": kind, "changes": changes, "summary": summary}
+    if kind == "parent changed" and cause:
+        reason["cause"] = dict(cause)
+    return reason
 
 
 def find_previous_step(

@@ -34,6 +34,9 @@ class StepLog:
         self.current_id = 0
         # chain key -> "line N: INSTRUCTION" of the step that produced it, for "parent changed"
         self.step_of_chain: dict[str, str] = {}
+        # chain key -> the first miss it descends from in this build ({"step", "summary"}), so
+        # that "parent changed" can say what changed at the root (a file, a base image)
+        self.cause_of_chain: dict[str, dict[str, str]] = {}
         self.open_step: dict[str, Any] | None = None  # begun, not finished (for a failure)
         self._miss_sent: set[int] = set()
 
@@ -65,6 +68,16 @@ class StepLog:
             }
         )
         return self.current_id
+
+    def produced(self, chain: str, label: str, reason: dict[str, Any] | None) -> None:
+        """``chain`` is the state after the step ``label``; ``reason`` is its miss (None: hit)."""
+        self.step_of_chain[chain] = label
+        if reason is None:
+            return
+        cause = reason.get("cause") if reason.get("kind") == "parent changed" else None
+        if cause is None:
+            cause = {"step": label, "summary": str(reason.get("summary") or "")}
+        self.cause_of_chain[chain] = cause
 
     def miss(self, sid: int, reason: dict[str, Any]) -> None:
         """Announce a miss and why, before the step runs (its output comes after)."""
@@ -99,13 +112,15 @@ class StepLog:
         if prev is None:
             summary = "a new step: nothing like it in the previous build"
             return {"kind": "new step", "changes": [], "summary": summary}
+        parent = key.components.get("parent") or ""
         return explain.explain_miss(
             item.original.strip(),
             key.components,
             key.notes,
             prev,
-            parent_step=self.step_of_chain.get(key.components.get("parent") or ""),
+            parent_step=self.step_of_chain.get(parent),
             source_step=self.step_of_chain.get(key.components.get("source") or ""),
+            cause=self.cause_of_chain.get(parent),
         )
 
     def finish(

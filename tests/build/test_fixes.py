@@ -121,3 +121,25 @@ def test_no_cache_filter_invalidates_what_depends_on_the_stage(engine, base_imag
     again = engine.build(ctx.root, tags=["n"])
     assert all(s["cached"] for s in again.steps)
     assert _sh(engine, "n", "cat /both") == second
+
+
+def test_parent_changed_names_the_root_cause(engine, base_image, ctx):
+    ctx.write("package.json", "{}\n")
+    ctx.write("index.js", "1\n")
+    ctx.dockerfile("FROM busybox\nCOPY . /src/\nWORKDIR /src\nRUN ls > /list\n")
+    engine.build(ctx.root, tags=["p"])
+    ctx.write("index.js", "2\n")
+    steps = steps_by_instruction(engine.build(ctx.root, tags=["p"]))
+    workdir, run = steps["WORKDIR /src"]["reason"], steps["RUN ls > /list"]["reason"]
+    assert workdir["summary"] == (
+        "parent step changed (line 2: COPY . /src/): context files changed: index.js (content)"
+    )
+    assert run["kind"] == "parent changed"
+    assert run["cause"] == {
+        "step": "line 2: COPY . /src/",
+        "summary": "context files changed: index.js (content)",
+    }
+    assert run["summary"] == (
+        "parent step changed (line 3: WORKDIR /src), after line 2: COPY . /src/: "
+        "context files changed: index.js (content)"
+    )
