@@ -9,20 +9,41 @@ eng.commit("c1", "base-hi", message="Add hi")
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .engine import archive, commit, containers, images, system
-from .engine.containers import RunOptions, Sink
-from .engine.images import HistoryRow
+from .engine.options import RunOptions, Sink
 from .errors import NotFoundError, RuntimeBackendError
 from .store.containers import Container
 from .store.images import Image
 from .store.store import Store
+
+
+def _lazy(name: str) -> Any:
+    class _Module:
+        def __getattr__(self, attr: str) -> Any:
+            module = importlib.import_module(f"docker_magics.engine.{name}")
+            return getattr(module, attr)
+
+    return _Module()
+
+
+if TYPE_CHECKING:
+    from .engine import archive, commit, containers, images, system
+    from .engine.images import HistoryRow
+else:
+    # Verbs load their modules on first use: `images` or `ps` should not pay for tarfile,
+    # the runtime or the registry client (CLI start time is a target; see benchmarks/).
+    archive = _lazy("archive")
+    commit = _lazy("commit")
+    containers = _lazy("containers")
+    images = _lazy("images")
+    system = _lazy("system")
 
 __all__ = ["Engine", "RunOptions"]
 

@@ -7,7 +7,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import ConflictError, RuntimeBackendError, UsageError
@@ -15,6 +14,7 @@ from ..layer.extract import safe_rmtree
 from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
 from ..store.containers import Container
 from ..store.store import Store
+from .options import RunOptions, Sink
 from .passwd import resolve_user
 
 if TYPE_CHECKING:  # the runtime is imported on first use: listing images should not pay for it
@@ -31,21 +31,7 @@ __all__ = [
     "backend_for",
 ]
 
-Sink = Callable[[bytes], None]
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-@dataclass
-class RunOptions:
-    image: str
-    command: list[str] = field(default_factory=list)
-    name: str | None = None
-    env: list[str] = field(default_factory=list)
-    workdir: str | None = None
-    user: str | None = None
-    entrypoint: str | None = None
-    hostname: str | None = None
-    volumes: list[str] = field(default_factory=list)
 
 
 def backend_for(runtime: str | None) -> Backend:

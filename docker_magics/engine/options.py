@@ -1,0 +1,23 @@
+"""What `run`/`create` take: kept light so importing the API does not import the runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = ["RunOptions", "Sink"]
+
+Sink = Callable[[bytes], None]
+
+
+@dataclass
+class RunOptions:
+    image: str
+    command: list[str] = field(default_factory=list)
+    name: str | None = None
+    env: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    user: str | None = None
+    entrypoint: str | None = None
+    hostname: str | None = None
+    volumes: list[str] = field(default_factory=list)
