@@ -94,16 +94,18 @@ def resolve_in_root(root: str, rel: str, *, create: bool, ops: OwnerOps | None =
 def safe_rmtree(path: str) -> None:
     """Remove a tree even where directories lack write or search permission (rootless leftovers)."""
 
-    def fix(func, p, _exc):  # type: ignore[no-untyped-def]
-        # e.g. overlay's work/work is created mode 000: open it up, then remove what failed.
-        for target in (os.path.dirname(p), p):
-            try:
-                if not os.path.islink(target):
-                    os.chmod(target, 0o700)
-            except OSError:
-                pass
-        if os.path.isdir(p) and not os.path.islink(p):
-            shutil.rmtree(p)
+    def fix(func, p, exc):  # type: ignore[no-untyped-def]
+        # e.g. overlay's work/work/incompat is mode 000: open each level up, then go on.
+        try:
+            os.chmod(os.path.dirname(p), 0o700)
+            if os.path.isdir(p) and not os.path.islink(p):
+                os.chmod(p, 0o700)
+        except OSError:
+            raise exc[1]  # not ours to open up: report the original failure
+        if func in (os.rmdir, os.unlink):
+            func(p)  # the parent was read-only; a second failure is real and raises
+        elif os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p, onerror=fix)
         elif os.path.lexists(p):
             os.unlink(p)
 

@@ -111,7 +111,9 @@ def overlay_options(rootfs: RootfsSpec, shim: str, *, userxattr: bool) -> tuple[
         upper, work = rootfs.upperdir, rootfs.workdir
         if base:
             upper, work = os.path.relpath(upper, base), os.path.relpath(work, base)
-        opts += [f"upperdir={upper}", f"workdir={work}"]
+        # volatile: unmounting skips the sync of the whole upper filesystem (~20 ms a run).
+        # A container's upper dir only matters once committed, and commit writes its own blobs.
+        opts += [f"upperdir={upper}", f"workdir={work}", "volatile"]
     # With userxattr the kernel itself forces redirect_dir=nofollow,metacopy=off and refuses
     # the explicit options; as root we must ask, so the upper dir stays a self-contained diff.
     opts += ["userxattr"] if userxattr else ["redirect_dir=off", "metacopy=off"]

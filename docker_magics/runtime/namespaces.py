@@ -24,6 +24,7 @@ import shutil
 import signal
 
 from ..errors import RuntimeBackendError
+from ..layer.extract import safe_rmtree
 from . import _sys
 from .base import Backend, OnStart, Report, Reporter, spawn, supervise, wait_report
 from .mounts import Scratch, assemble, pivot, prepare_scratch
@@ -95,6 +96,8 @@ class NamespaceBackend(Backend):
         self._check_proc(proc)
         if rootfs.is_overlay and not self.supports_overlay:
             raise RuntimeBackendError(f"the {self.name} backend cannot mount overlays here")
+        if rootfs.is_overlay and rootfs.workdir:
+            _reset_workdir(rootfs.workdir)
         scratch = prepare_scratch(proc)
         report = Report()
         try:
@@ -183,6 +186,14 @@ class NamespaceBackend(Backend):
         rep.send("ready")
         rep.close()
         return supervise(payload)
+
+
+def _reset_workdir(workdir: str) -> None:
+    """Empty overlay's scratch dir before a mount: a `volatile` mount leaves
+    work/incompat/volatile behind, and the kernel refuses to mount over it again."""
+    inner = os.path.join(workdir, "work")
+    if os.path.lexists(inner):
+        safe_rmtree(inner)
 
 
 def _remove_created(report: Report) -> None:

@@ -111,3 +111,21 @@ def test_entrypoint_and_cmd(engine, base_image):
     chunks = []
     engine.run("ep", ["x"], entrypoint="echo", remove=True, out=chunks.append)
     assert b"".join(chunks) == b"x\n"
+
+
+@pytest.mark.parametrize("runtime", ["root", "userns", "proot"])
+def test_restart_keeps_changes(engine, base_image, runtime):
+    """A stopped container starts again over its own changes (overlay remount, PRoot tree)."""
+    from docker_magics.runtime import probe
+
+    status = {s.name: s for s in probe().statuses}[runtime]
+    if not status.ok:
+        pytest.skip(f"{runtime} backend unavailable here: {status.reason}")
+    engine.runtime_name = runtime
+    engine.run(base_image, ["sh", "-c", "echo run >> /count"], name="again")
+    assert engine.start("again") == 0
+    chunks: list[bytes] = []
+    engine.run(base_image, ["true"], name="other")
+    engine.commit("again", "again-img")
+    engine.run("again-img", ["cat", "/count"], remove=True, out=chunks.append)
+    assert b"".join(chunks) == b"run\nrun\n"

@@ -141,15 +141,11 @@ def layout(backend: Backend, make_layout) -> Layout:
 
 @pytest.fixture(scope="session")
 def package_copy() -> Iterator[Path]:
-    """A world-readable copy of the package, importable by uid 65534 (errors + runtime only)."""
+    """A world-readable copy of the package, importable by uid 65534."""
     base = _make_world_dir("dm-rt-pkg-")
-    pkg = base / "docker_magics"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    shutil.copy2(REPO / "docker_magics" / "errors.py", pkg / "errors.py")
     shutil.copytree(
-        REPO / "docker_magics" / "runtime",
-        pkg / "runtime",
+        REPO / "docker_magics",
+        base / "docker_magics",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     subprocess.run(["chmod", "-R", "a+rX", str(base)], check=True)
