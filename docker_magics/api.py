@@ -191,7 +191,7 @@ class Engine:
 
     # -- containers ---------------------------------------------------------------------------
     def backend(self) -> Any:
-        return containers.backend_for(self.runtime_name)
+        return containers.backend_for(self.runtime_name, self.store)
 
     def container(self, name: str) -> Container:
         return containers.refresh(self.store, self.store.containers.resolve(name))
@@ -393,7 +393,8 @@ class Engine:
     def info(self) -> dict[str, Any]:
         from .runtime import probe
 
-        report = probe()
+        # `info` is the diagnostic: probe afresh (and refresh the store's cached answers).
+        report = probe(refresh=True, cache_path=os.path.join(self.store.root, "runtime-probe.json"))
         try:
             chosen = self.backend().name
         except RuntimeBackendError as exc:

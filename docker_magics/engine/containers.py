@@ -34,10 +34,11 @@ __all__ = [
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def backend_for(runtime: str | None) -> Backend:
+def backend_for(runtime: str | None, store: Store | None = None) -> Backend:
     from ..runtime import select
 
-    return select(runtime)
+    cache = os.path.join(store.root, "runtime-probe.json") if store is not None else None
+    return select(runtime, cache_path=cache)
 
 
 def _argv(cfg: dict, opts: RunOptions) -> list[str]:

@@ -8,12 +8,13 @@ namespace exists. The reasons are kept so ``info`` can say why a mode is unavail
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from ..errors import RuntimeBackendError
 from . import _sys
@@ -143,24 +144,66 @@ def _probe_proot() -> BackendStatus:
     return BackendStatus("proot", True, "ptrace works", False, "proot only runs directories")
 
 
-def probe(*, refresh: bool = False) -> ProbeReport:
-    """Try every backend (cached per process; forked children never share the cache)."""
+def _context() -> str:
+    """What the answers depend on: who we are, which boot, which user namespace, which proot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            boot = fh.read().strip()
+        userns = os.stat("/proc/self/ns/user").st_ino
+    except OSError:
+        return ""
+    proot = find_proot() or ""
+    return f"{os.geteuid()}:{os.getegid()}:{boot}:{userns}:{proot}"
+
+
+def _load(path: str, context: str) -> ProbeReport | None:
+    try:
+        with open(path) as fh:
+            data = json.load(fh)
+        if data.get("context") != context:
+            return None
+        return ProbeReport(tuple(BackendStatus(**s) for s in data["statuses"]))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _save(path: str, context: str, report: ProbeReport) -> None:
+    body = {"context": context, "statuses": [asdict(s) for s in report.statuses]}
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w") as fh:
+            json.dump(body, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache only
+
+
+def probe(*, refresh: bool = False, cache_path: str | None = None) -> ProbeReport:
+    """Try every backend (cached per process; forked children never share the cache).
+
+    With ``cache_path`` the answers are also kept on disk for as long as the same user, boot,
+    user namespace and proot binary hold, so a CLI command does not pay ~30 ms of probing.
+    """
     pid = os.getpid()
     if refresh or pid not in _CACHE:
-        _CACHE[pid] = ProbeReport(
+        context = _context() if cache_path else ""
+        cached = _load(cache_path, context) if cache_path and context and not refresh else None
+        _CACHE[pid] = cached or ProbeReport(
             (_run_probe(_probe_root, "root"), _run_probe(_probe_userns, "userns"), _probe_proot())
         )
+        if cache_path and context and cached is None:
+            _save(cache_path, context, _CACHE[pid])
     return _CACHE[pid]
 
 
-def select(name: str | None = None) -> Backend:
+def select(name: str | None = None, *, cache_path: str | None = None) -> Backend:
     """The backend to use: ``name``, else $DOCKER_MAGICS_RUNTIME, else root > userns > proot."""
     name = name or os.environ.get(ENV_VAR) or None
     if name is not None and name not in BACKEND_ORDER:
         raise RuntimeBackendError(
             f"unknown runtime {name!r}; choose one of {', '.join(BACKEND_ORDER)}"
         )
-    report = probe()
+    report = probe(cache_path=cache_path)
     chosen = name or report.chosen
     if chosen is None:
         raise RuntimeBackendError("no runtime backend works here:\n" + str(report))
