@@ -9,7 +9,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import ConflictError, RuntimeBackendError, UsageError
+from ..errors import (
+    ConflictError,
+    ImageReferenceError,
+    NotFoundError,
+    RuntimeBackendError,
+    UsageError,
+)
 from ..layer.extract import safe_rmtree
 from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
 from ..store.containers import Container
@@ -70,9 +76,12 @@ def _env(cfg: dict, extra: list[str]) -> list[str]:
 
 
 def create_container(store: Store, opts: RunOptions, backend: Backend) -> Container:
-    from .pull import pull_if_missing  # like `docker run`: pull what is not here yet
+    try:
+        image = store.images.resolve(opts.image)
+    except (NotFoundError, ImageReferenceError):
+        from .pull import pull_if_missing  # like `docker run`: pull what is not here yet
 
-    image = pull_if_missing(store, opts.image)
+        image = pull_if_missing(store, opts.image)
     cfg = dict(image.config.get("config") or {})
     run_cfg = dict(cfg)
     run_cfg["Env"] = _env(cfg, opts.env)
