@@ -140,9 +140,9 @@ class _Plan:
         self.fs = fs
         self.owner = owner
         self.items: dict[str, TarItem] = {}
-        self._new_dir = os.path.join(staging, "newdir")
-        os.makedirs(self._new_dir, exist_ok=True)
-        os.chmod(self._new_dir, 0o755)
+        self.new_dir = os.path.join(staging, "newdir")
+        os.makedirs(self.new_dir, exist_ok=True)
+        os.chmod(self.new_dir, 0o755)
         self.ops = owner_ops()
 
     def parent_dirs(self, name: str) -> None:
@@ -159,7 +159,7 @@ class _Plan:
             owner = self.ops.get_owner(entry.host, entry.st)
             self.items[name] = TarItem(name, entry.host, with_mode(entry.st), owner)
             return
-        self.items[name] = TarItem(name, self._new_dir, os.lstat(self._new_dir), self.owner)
+        self.items[name] = TarItem(name, self.new_dir, os.lstat(self.new_dir), self.owner)
 
     def add(self, name: str, host: str, st: os.stat_result, owner: tuple[int, int]) -> None:
         self.parent_dirs(name)
@@ -190,7 +190,11 @@ def _place_tree(
             plan.parent_dirs(target)
             plan.existing_dir(target)
         elif target:
-            plan.add(target, host, _chmod(st, chmod), item_owner)
+            # The destination is made like its missing parents (BuildKit's copier creates it
+            # with MkdirAll 0755 and the --chown owner before copying the contents into it):
+            # neither the source directory's mode nor --chmod applies to it.
+            plan.parent_dirs(target)
+            plan.items[target] = TarItem(target, plan.new_dir, os.lstat(plan.new_dir), plan.owner)
 
 
 def _host_walk(root: str) -> Any:

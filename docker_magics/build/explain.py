@@ -105,6 +105,10 @@ def explain_miss(
             {"field": "instruction", "old": previous.get("instruction"), "new": instruction}
         )
     old = previous.get("components") or {}
+    if old.get("op") != components.get("op"):
+        # Another kind of step in that place: only the instruction text compares sensibly.
+        old = {"op": components.get("op"), "parent": old.get("parent")}
+        components = {"op": components.get("op"), "parent": components.get("parent")}
     for name in sorted(set(old) | set(components)):
         a, b = old.get(name), components.get(name)
         if a == b:

@@ -25,8 +25,14 @@ Handler = Callable[["Builder", StageState, ins.Instruction], "str | None"]
 
 
 def _set_env(state: StageState, name: str, value: str) -> None:
-    env = [e for e in state.env_list() if e.partition("=")[0] != name]
-    env.append(f"{name}={value}")
+    """A variable already set keeps its place in ``Env`` (BuildKit's ``addEnv``)."""
+    env = state.env_list()
+    for i, item in enumerate(env):
+        if item.partition("=")[0] == name:
+            env[i] = f"{name}={value}"
+            break
+    else:
+        env.append(f"{name}={value}")
     state.cfg["Env"] = env
 
 

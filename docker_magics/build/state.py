@@ -29,8 +29,9 @@ class StageState:
     @classmethod
     def from_image(cls, name: str, image: Image | None, chain: str, ref: str) -> StageState:
         if image is None:
+            # FROM scratch: BuildKit's emptyImage, with the default PATH and WorkingDir "/".
             config = empty_config()
-            config["config"] = {}
+            config["config"] = {**config.get("config", {}), "WorkingDir": "/"}
             layers: list[dict[str, Any]] = []
         else:
             config = copy.deepcopy(image.config)

@@ -143,3 +143,24 @@ def test_parent_changed_names_the_root_cause(engine, base_image, ctx):
         "parent step changed (line 3: WORKDIR /src), after line 2: COPY . /src/: "
         "context files changed: index.js (content)"
     )
+
+
+def test_found_by_the_buildah_differential(engine, base_image, ctx):
+    """Each of these differed from buildah (and BuildKit) before."""
+    ctx.write("dir/x", "x")
+    ctx.dockerfile(
+        "FROM busybox AS a\n"
+        "ENV abc=bye def=$abc\n"
+        "ENV abc=hello\n"  # keeps its place in Env
+        "COPY --chmod=700 dir /dir700/\n"  # the created destination is 0755, its contents 0700
+        "FROM scratch\n"
+        "COPY --from=a /dir700 /d\n"
+    )
+    result = engine.build(ctx.root, tags=["f"], target="a")
+    env = result.image.config["config"]["Env"]
+    assert env[-2:] == ["abc=hello", "def="]
+    files = _files(engine, "f")
+    assert files["dir700"].mode == 0o755 and files["dir700/x"].mode == 0o700
+    scratch = engine.build(ctx.root, tags=["s"]).image.config["config"]
+    assert scratch["Env"] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+    assert scratch["WorkingDir"] == "/"
