@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from ..dockerfile import expand
 from ..dockerfile.instructions import Arg
 
-__all__ = ["platform_args", "global_args"]
+__all__ = ["platform_args", "global_args", "foreign_platform"]
 
 
 def platform_args(platform: Mapping[str, str]) -> dict[str, str]:
@@ -42,3 +42,35 @@ def global_args(
             else:
                 values.setdefault(d.name, None)
     return values
+
+
+# Go's platforms.Normalize spellings of the same architecture.
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm"}
+
+
+def foreign_platform(
+    spec: str | None, scope: Mapping[str, str | None], host: str, escape: str = "\\"
+) -> str | None:
+    """``FROM --platform``: an error text if it names another platform than ``host``.
+
+    We run containers natively, with no emulation and no multi-platform pulls, so a stage
+    for another platform cannot be built; refusing beats silently building the host's.
+    ``$BUILDPLATFORM``/``$TARGETPLATFORM`` (the usual values) expand to the host's.
+    """
+    if spec is None:
+        return None
+    text = expand(spec, {k: v for k, v in scope.items() if v is not None}, escape)
+    if not text:
+        return None  # an empty value (an unset ARG) means the default, as in BuildKit
+    want = [p.lower() for p in text.split("/")]
+    have = host.split("/")
+    if len(want) == 1 and want[0] != have[0]:
+        want = [have[0], want[0]]  # "arm64" alone is an architecture
+    want[1:2] = [_ARCH_ALIASES.get(want[1], want[1])] if len(want) > 1 else []
+    same = want[:2] == have[:2] or want == have[:1]
+    if same and (len(want) < 3 or len(have) < 3 or want[2] == have[2]):
+        return None
+    return (
+        f"--platform={text}: only the host platform ({host}) can be built here "
+        "(no emulation); drop the flag or use $BUILDPLATFORM"
+    )

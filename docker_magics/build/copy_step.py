@@ -30,6 +30,16 @@ from .context import Selected, describe_stat
 from .imagefs import ImageFS
 from .layerwrite import TarItem, with_mode, write_items
 from .patterns import IgnoreRules, PatternError, parse_ignore
+from .remote import (
+    REMOTE_MODE,
+    Download,
+    RemoteError,
+    fetch,
+    file_name,
+    is_git_ref,
+    is_url,
+    parse_checksum,
+)
 from .state import StageState
 
 if TYPE_CHECKING:
@@ -131,6 +141,65 @@ def _heredoc_sources(
         files[f"<<{content.path}"] = describe_stat(os.lstat(host), "", digest)
         out.append(_Source(content.path, host, False))
     return out, files
+
+
+def _url_source(
+    b: Builder, ins: Add, url: str, staging: str, checksum: str | None, pending: list[Any]
+) -> tuple[_Source, str, str | None]:
+    """An http(s) source: (source, its file description for the key, its Last-Modified).
+
+    With ``--checksum`` the key is the pinned digest and the download waits for a miss (added
+    to ``pending``); without, it happens now, since the content is the key.
+    """
+    host = os.path.join(staging, f"remote-{len(os.listdir(staging))}")
+    source = _Source(file_name(url), host, False)
+    algorithm = parse_checksum(checksum)[0] if checksum else "sha256"
+
+    def download() -> Download:
+        try:
+            got = fetch(url, host, algorithm)
+        except RemoteError as exc:
+            raise b.error(ins, str(exc))
+        if checksum and got.digest != checksum:
+            raise b.error(ins, f"digest mismatch for {url}: {got.digest} (expected: {checksum})")
+        if ins.unpack is True and _is_archive(host):  # a remote archive unpacks only if asked
+            unpacked = _extract_archive(b, source, staging)
+            source.host, source.is_dir, source.walk = unpacked.host, True, unpacked.walk
+            source.archive = True
+        return got
+
+    if checksum:
+        pending.append(download)
+        return source, f"file {REMOTE_MODE:04o} - {checksum}", None
+    got = download()
+    return source, f"file {REMOTE_MODE:04o} - {got.digest}", got.last_modified
+
+
+def _remote_refusal(ins: Copy | Add, src: str) -> str:
+    kind = "a git ref" if is_git_ref(src) else "a URL"
+    if isinstance(ins, Copy):
+        return f"source can't be {kind} for COPY (use ADD)"  # BuildKit's wording
+    if is_git_ref(src):
+        return f"ADD of a git repository is not supported yet: {src}"
+    return f"ADD supports http:// and https:// URLs only: {src}"
+
+
+def _checksum(b: Builder, ins: Copy | Add, srcs: list[str], env: Any) -> str | None:
+    """``ADD --checksum``: one http(s) or git source only, and a well-formed digest."""
+    if not isinstance(ins, Add) or not ins.checksum:
+        return None
+    checksum = expand(ins.checksum, env)
+    if len(srcs) != 1 or ins.contents:
+        raise b.error(ins, "checksum can't be specified for multiple sources")
+    if is_git_ref(srcs[0]):
+        return checksum  # a commit hash (prefix), checked by the git source
+    if not is_url(srcs[0]):
+        raise b.error(ins, "checksum can't be specified for local sources")
+    try:
+        parse_checksum(checksum)
+    except ValueError as exc:
+        raise b.error(ins, str(exc))
+    return checksum
 
 
 class _Plan:
@@ -259,10 +328,13 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
         rules = parse_ignore("\n".join(excludes)) if excludes else None
     except PatternError as exc:
         raise b.error(ins, f"invalid --exclude pattern: {exc}")
+    checksum = _checksum(b, ins, srcs, env)
     staging = b.store.tmp_path("copy")
     b.cleanup.append(staging)
     sources, files = _heredoc_sources(b, state, ins, staging)
     wildcard = False
+    pending: list[Any] = []  # downloads that wait for a cache miss
+    remote: dict[str, str | None] = {}  # URL -> Last-Modified, in the key as BuildKit has it
     if isinstance(ins, Copy) and ins.from_:
         source_id, more, more_files = _from_sources(b, state, ins, srcs, rules)
         sources += more
@@ -270,8 +342,14 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
     else:
         source_id = "context"
         for src in srcs:
-            if "://" in src:
-                raise b.error(ins, "ADD from a URL is not supported yet")
+            if isinstance(ins, Add) and is_url(src) and not is_git_ref(src):
+                source, files[src], remote[src] = _url_source(
+                    b, ins, src, staging, checksum, pending
+                )
+                sources.append(source)
+                continue
+            if "://" in src or is_git_ref(src):
+                raise b.error(ins, _remote_refusal(ins, src))
             selected = b.context.select(src, b.error(ins, ""))
             wildcard = wildcard or any(s.wildcard for s in selected)
             for sel in selected:
@@ -295,6 +373,8 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
     extra: dict[str, Any] = {"unpack": ins.unpack} if isinstance(ins, Add) else {}
     if excludes:
         extra["excludes"] = excludes
+    if remote:
+        extra["remote"] = remote
     key = cachekey.copy_key(
         state.chain,
         op=op,
@@ -316,6 +396,8 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
 
     def produce() -> tuple[dict[str, Any] | None, str | None]:
         try:
+            for download in pending:
+                download()
             return _produce(
                 b, state, sources, dest_abs, dest_is_dir, owner, bool(ins.chown), chmod, staging
             )

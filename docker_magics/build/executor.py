@@ -26,7 +26,7 @@ from ..oci.reference import parse_reference
 from ..snapshot.prepare import RootfsPlan
 from ..store.store import Store
 from . import cachekey
-from .args import global_args, platform_args
+from .args import foreign_platform, global_args, platform_args
 from .cache import CacheIndex
 from .context import BuildContext, load_ignore
 from .imagefs import ImageFS
@@ -189,6 +189,9 @@ class Builder:
         total = len(stage.instructions) + 1
         start = time.monotonic()
         sid = self._begin(stage, stage.from_, 1, total)
+        bad = foreign_platform(stage.platform, self.meta_args, self.platform, self.df.escape)
+        if bad:
+            raise self.error(stage.from_, bad)
         state, key = self._from(stage)
         cached = self.cache.get(key.digest) is not None and not self._no_cache(stage)
         self.cache.put(key.digest, {"layer": None})

@@ -52,7 +52,9 @@ def _files_summary(change: Mapping[str, Any]) -> str:
     bits = [f"+{p}" for p in change["added"]] + [f"-{p}" for p in change["removed"]]
     bits += [f"{c['path']} ({', '.join(c['attributes'])})" for c in change["changed"]]
     shown = ", ".join(bits[:5]) + (f" and {len(bits) - 5} more" if len(bits) > 5 else "")
-    return f"context files changed: {shown}" if shown else "source files changed"
+    paths = change["added"] + change["removed"] + [c["path"] for c in change["changed"]]
+    where = "remote files" if paths and all("://" in p for p in paths) else "context files"
+    return f"{where} changed: {shown}" if shown else "source files changed"
 
 
 def _summary(change: Mapping[str, Any]) -> str:
