@@ -3,66 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import tarfile
-import threading
 from collections.abc import Iterator
-from email.utils import formatdate
 
 import pytest
 
 from docker_magics.errors import DockerfileError, NotFoundError
 
+from ..httpserve import FileServer
 from .conftest import steps_by_instruction
 
 LAST_MODIFIED = 1_700_000_000  # 2023-11-14T22:13:20Z
 
 
-class _Server:
-    """Serves ``files`` ({path: (bytes, last_modified or None)}) and counts GET requests."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, tuple[bytes, int | None]] = {}
-        self.gets: list[str] = []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                server.gets.append(self.path)
-                entry = server.files.get(self.path)
-                if entry is None:
-                    self.send_error(404)
-                    return
-                body, mtime = entry
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                if mtime is not None:
-                    self.send_header("Last-Modified", formatdate(mtime, usegmt=True))
-                self.end_headers()
-                # In pieces, so that the client really streams.
-                for i in range(0, len(body), 65536):
-                    self.wfile.write(body[i : i + 65536])
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture()
-def server(monkeypatch) -> Iterator[_Server]:
+def server(monkeypatch) -> Iterator[FileServer]:
     # The machine's proxy must not take 127.0.0.1 (requests honours NO_PROXY).
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    srv = _Server()
+    srv = FileServer()
     yield srv
     srv.close()
 

@@ -178,10 +178,36 @@ def _theirs(bh: Buildah, ctx: str, tag: str, opts: dict[str, Any]) -> tuple[dict
     return bh.rootfs(tag), bh.config(tag)
 
 
+@pytest.fixture()
+def served(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``build.json`` "serve": {path: {"data": ..., "last_modified": epoch}} on a real HTTP
+    server; "{server}" in build args becomes its address (ADD <url> cases)."""
+    from httpserve import FileServer
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # both builders fetch from this process's host
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    servers: list[FileServer] = []
+
+    def serve(opts: dict[str, Any]) -> None:
+        if not opts.get("serve"):
+            return
+        srv = FileServer()
+        servers.append(srv)
+        for path, entry in opts["serve"].items():
+            srv.files[path] = (entry["data"].encode(), entry.get("last_modified"))
+        args = opts.get("build_args") or {}
+        opts["build_args"] = {k: v.replace("{server}", srv.base) for k, v in args.items()}
+
+    yield serve
+    for srv in servers:
+        srv.close()
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_same_result_as_buildah(builders, case, tmp_path):
+def test_same_result_as_buildah(builders, case, tmp_path, served):
     engine, bh = builders
     ctx, opts, expected = _context(case, str(tmp_path))
+    served(opts)
     if expected.min_buildah and bh.version < expected.min_buildah:
         wanted = ".".join(map(str, expected.min_buildah))
         have = ".".join(map(str, bh.version))
