@@ -19,7 +19,7 @@ from typing import Any
 from ..dockerfile import Dockerfile, Stage, expand, parse_stages
 from ..dockerfile import instructions as ins
 from ..engine.passwd import resolve_user
-from ..errors import DockerfileError, DockerMagicsError, NotFoundError, RuntimeBackendError
+from ..errors import DockerfileError, DockerMagicsError, RuntimeBackendError
 from ..layer.extract import safe_rmtree
 from ..oci.image import history_entry, host_platform, timestamp
 from ..oci.reference import parse_reference
@@ -33,6 +33,7 @@ from .imagefs import ImageFS
 from .meta_steps import META_HANDLERS
 from .options import BuildOptions, BuildResult, Event, EventSink
 from .record import new_record_id, previous_record, save_record
+from .resolve import resolve_image
 from .state import StageState
 from .steplog import StepLog
 
@@ -134,19 +135,14 @@ class Builder:
         return self.user_ids(state, spec, item)
 
     def stage_for_copy(self, ref: str, item: ins.Instruction) -> StageState:
-        """``--from``: an earlier stage by name or index, else an image in the store."""
+        """``--from``: an earlier stage by name or index, else an image (pulled if missing)."""
         current = self.building[-1] if self.building else len(self.df.stages)
         for stage in self.df.stages:
             if stage.name == ref.lower() or (ref.isdigit() and stage.index == int(ref)):
                 if stage.index >= current:
                     raise self.error(item, f"--from={ref} refers to this stage or a later one")
                 return self.stage_state(stage)
-        try:
-            image = self.store.images.resolve(ref)
-        except (NotFoundError, ValueError):
-            raise self.error(
-                item, f"undefined --from={ref}: no such stage, and no such image in the store"
-            )
+        image = resolve_image(self, ref, item, f"undefined --from={ref} (no such stage)")
         return StageState.from_image(ref, image, image.manifest_digest, ref)
 
     # -- stages -------------------------------------------------------------------------------
@@ -174,14 +170,7 @@ class Builder:
         if base == "scratch":
             key = cachekey.from_key(None, self.platform, ref=base)
             return StageState.from_image(name, None, key.digest, base), key
-        try:
-            image = self.store.images.resolve(base)
-        except (NotFoundError, ValueError):
-            raise self.error(
-                stage.from_,
-                f"base image {base!r} is not in the store (import or load it first; "
-                "pulling from a registry is not supported yet)",
-            )
+        image = resolve_image(self, base, stage.from_, f"base image {base!r}")
         key = cachekey.from_key(image.manifest_digest, self.platform, ref=base)
         return StageState.from_image(name, image, key.digest, base), key
 

@@ -12,6 +12,7 @@ import urllib.request
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -82,13 +83,13 @@ def _bcrypt(password: str) -> str:
     pytest.skip("no bcrypt implementation (python crypt or htpasswd from apache2-utils)")
 
 
-def start_registry(base: str, *, htpasswd: bool = False) -> Registry:
+def start_registry(base: str, *, htpasswd: bool = False, auth: str = "") -> Registry:
+    """`auth` is a ready `auth:` section (the token tests write theirs); 401 then means up."""
     exe = shutil.which("docker-registry")
     if exe is None:
         pytest.skip("needs Debian's docker-registry: apt-get install docker-registry")
     os.makedirs(base, exist_ok=True)
     data = os.path.join(base, "data")
-    auth = ""
     if htpasswd:
         path = os.path.join(base, "htpasswd")
         with open(path, "w") as fh:
@@ -110,7 +111,7 @@ def start_registry(base: str, *, htpasswd: bool = False) -> Registry:
                 if r.status == 200:
                     return Registry(host, data, proc)
         except urllib.error.HTTPError as exc:
-            if exc.code == 401 and htpasswd:
+            if exc.code == 401 and auth:
                 return Registry(host, data, proc)
         except OSError:
             pass
@@ -166,3 +167,42 @@ def need(tool: str) -> str:
     if path is None:
         pytest.skip(f"needs {tool}")
     return path
+
+
+@pytest.fixture(scope="session")
+def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Any]]:
+    """docker-registry with `auth: token`, and the token server it trusts (tokenserver.py)."""
+    need("openssl")
+    from .tokenserver import TokenServer
+
+    base = str(tmp_path_factory.mktemp("token-registry"))
+    server = TokenServer(base, {USER: PASSWORD})
+    reg = start_registry(base, auth=server.auth_section())
+    yield reg, server
+    stop_registry(reg)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def debian(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A store holding `debian:bookworm` made by mmdebstrap (minbase), once per session."""
+    from docker_magics.api import Engine
+    from docker_magics.errors import BuildError
+
+    need("mmdebstrap")
+    eng = Engine(str(tmp_path_factory.mktemp("debian") / "store"))
+    try:
+        eng.bootstrap("debian:bookworm", variant="minbase")
+    except BuildError as exc:  # most likely no route to the apt sources
+        pytest.skip(f"mmdebstrap could not bootstrap bookworm (no network to apt sources?): {exc}")
+    return eng
+
+
+@pytest.fixture(scope="session")
+def debian_in_registry(debian: Any, registry: Registry) -> str:
+    """The bootstrapped Debian pushed to the session registry, as HOST/debian:bookworm and as
+    HOST/library/debian:bookworm (what a Docker Hub mirror serves for `debian:bookworm`)."""
+    name = f"{registry.host}/debian:bookworm"
+    for target in (name, f"{registry.host}/library/debian:bookworm"):
+        debian.push("debian:bookworm", target)
+    return name

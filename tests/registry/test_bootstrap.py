@@ -8,24 +8,11 @@ import time
 import pytest
 
 from docker_magics.api import Engine
-from docker_magics.errors import BuildError
 from docker_magics.snapshot.unpack import snapshot_path
 
-from .conftest import need
 from .helpers import run
 
 pytestmark = [pytest.mark.registry, pytest.mark.slow]
-
-
-@pytest.fixture(scope="session")
-def debian(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    need("mmdebstrap")
-    eng = Engine(str(tmp_path_factory.mktemp("debian") / "store"))
-    try:
-        eng.bootstrap("debian:bookworm", variant="minbase")
-    except BuildError as exc:  # most likely no route to the apt sources
-        pytest.skip(f"mmdebstrap could not bootstrap bookworm (no network to apt sources?): {exc}")
-    return eng
 
 
 def test_bootstrap_makes_a_debian_image(debian):
@@ -37,10 +24,8 @@ def test_bootstrap_makes_a_debian_image(debian):
     assert image.config["config"]["Cmd"] == ["bash"]
 
 
-def test_bootstrapped_image_round_trips_through_the_registry(debian, registry, tmp_path):
-    name = f"{registry.host}/debian:bookworm"
-    debian.tag("debian:bookworm", name)
-    debian.push(name)
+def test_bootstrapped_image_round_trips_through_the_registry(debian, debian_in_registry, tmp_path):
+    name = debian_in_registry
     other = Engine(str(tmp_path / "other"))
     t0 = time.monotonic()
     pulled = other.pull(name)
