@@ -13,6 +13,7 @@ import pytest
 
 from docker_magics.api import Engine
 from docker_magics.cli.main import main
+from docker_magics.display.buildview import BuildProgress
 from docker_magics.errors import DockerfileError
 
 from .helpers import store_state
@@ -75,6 +76,12 @@ def test_mirror_from_the_store_config_and_copy_from_remote(
     other.build(ctx_dir, dockerfile_text=text, tags=["app"], progress=events.append)
     assert "pulling docker.io/library/bbtools:1" in _pull_logs(events, 2)
     assert _output(other, "app", "sh", "/tool.sh") == b"remote tool\n"
+    view = BuildProgress(text)  # the notebook's live view folds the pull into the COPY step
+    for ev in events:
+        view.feed(ev)
+    copy_step = view.steps[1]
+    assert copy_step.line == 2 and any("pull complete" in x for x in copy_step.log_lines())
+    assert "pulling docker.io/library/bbtools:1" in view.to_html()
 
 
 def test_copy_from_a_remote_image_by_host(engine, base_image, registry, ctx_dir, tmp_path):
