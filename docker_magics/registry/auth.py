@@ -2,7 +2,9 @@
 
 A 401 names a scheme. `Bearer realm=...,service=...,scope=...` sends us to a token server (with
 Basic credentials when we have them, anonymously otherwise); `Basic` wants the credentials on every
-request. Tokens are cached per scope set, so a push that adds `push` or a mount source asks again.
+request. Tokens are cached per scope set, so a push that adds `push` or a mount source asks again,
+and until shortly before their `expires_in` (60 s when unsaid, per the token spec): a long pull
+asks for a fresh token instead of being refused halfway.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -50,7 +53,7 @@ class Authenticator:
         self.registry = registry
         self.creds = creds
         self.challenge: Challenge | None = None
-        self._tokens: dict[tuple[str, ...], str] = {}
+        self._tokens: dict[tuple[str, ...], tuple[str, float]] = {}  # scopes -> (token, until)
 
     def header(self, scopes: tuple[str, ...]) -> str | None:
         """The Authorization value to send now (None before any challenge: anonymous first)."""
@@ -58,9 +61,10 @@ class Authenticator:
             return None
         if self.challenge.scheme == "basic":
             return basic_header(self.creds) if self.creds else None
-        if scopes not in self._tokens:  # a new scope set: ask before the server says 401
-            self._tokens[scopes] = self._fetch_token(self.challenge, scopes)
-        return f"Bearer {self._tokens[scopes]}"
+        cached = self._tokens.get(scopes)
+        if cached is None or time.monotonic() >= cached[1]:  # new scope set, or expiring
+            cached = self._tokens[scopes] = self._fetch_token(self.challenge, scopes)
+        return f"Bearer {cached[0]}"
 
     def answer(self, www_authenticate: str | None, scopes: tuple[str, ...]) -> bool:
         """React to a 401; True if retrying could now succeed."""
@@ -81,7 +85,8 @@ class Authenticator:
         self._tokens[scopes] = self._fetch_token(challenge, scopes)
         return True
 
-    def _fetch_token(self, challenge: Challenge, scopes: tuple[str, ...]) -> str:
+    def _fetch_token(self, challenge: Challenge, scopes: tuple[str, ...]) -> tuple[str, float]:
+        """(token, monotonic time to stop using it: 10 s before it expires)."""
         realm = challenge.params.get("realm")
         if not realm:
             raise RegistryError(f"{self.registry}: Bearer challenge without a realm")
@@ -101,8 +106,14 @@ class Authenticator:
             )
         if r.status != 200:
             raise RegistryError(f"{self.registry}: token server answered HTTP {r.status}")
+        start = time.monotonic()
         try:
             data = json.loads(body)
-            return str(data.get("token") or data["access_token"])
+            token = str(data.get("token") or data["access_token"])
         except (ValueError, KeyError, AttributeError):
             raise RegistryError(f"{self.registry}: the token server's answer has no token")
+        try:
+            lifetime = float(data.get("expires_in") or 60)
+        except (TypeError, ValueError):
+            lifetime = 60.0
+        return token, start + max(lifetime - 10, lifetime / 2)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 
 import pytest
 
 from docker_magics.api import Engine
 from docker_magics.errors import DockerfileError, RegistryError
+from docker_magics.registry import Endpoint, RegistryClient, RequestsTransport
 
 from .conftest import PASSWORD, USER
 from .helpers import store_state
@@ -88,3 +90,22 @@ def test_build_from_refused_image_names_the_line(engine, token_registry, tmp_pat
         engine.build(str(tmp_path), dockerfile_text=text, tags=["t:1"])
     assert err.value.line == 1 and "refused access anonymously" in str(err.value)
     assert engine.images() == []
+
+
+def test_a_token_past_its_expires_in_is_fetched_again(engine, base_image, token_registry):
+    reg, server = token_registry
+    engine.login(reg.host, USER, PASSWORD)
+    engine.push(base_image, f"{reg.host}/exp/bb:1")
+    client = RegistryClient(
+        Endpoint(reg.host, reg.host, "http"), RequestsTransport(), (USER, PASSWORD)
+    )
+    server.expires_in = 1
+    try:
+        start = len(server.requests)
+        client.get_manifest("exp/bb", "1")
+        time.sleep(1.5)  # past the (shortened) lifetime: the cached token must not be reused
+        client.get_manifest("exp/bb", "1")
+    finally:
+        server.expires_in = 300
+    asked = [r for r in server.requests[start:] if r == (USER, ["repository:exp/bb:pull"])]
+    assert len(asked) == 2

@@ -66,6 +66,7 @@ class TokenServer:
         self.key, self.cert = _keypair(base, "token-signer")
         self._other: tuple[str, str] | None = None
         self.untrusted = False
+        self.expires_in = 300  # what the answer says; the JWT itself stays valid for 300 s
         self.requests: list[tuple[str | None, list[str]]] = []  # (user, scopes) as asked
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -152,6 +153,7 @@ class TokenServer:
                     self._answer(401, {"details": "authentication required"})
                 else:
                     token = server.token(user, query.get("scope", []))
-                    self._answer(200, {"token": token, "access_token": token, "expires_in": 300})
+                    body = {"token": token, "access_token": token, "expires_in": server.expires_in}
+                    self._answer(200, body)
 
         return Handler
