@@ -27,6 +27,7 @@ from ..layer.stream import open_decompressed
 from . import cachekey
 from .chmod import parse_chmod
 from .context import Selected, describe_stat
+from .gitsource import checkout, parse_git_ref, resolve_commit
 from .imagefs import ImageFS
 from .layerwrite import TarItem, with_mode, write_items
 from .patterns import IgnoreRules, PatternError, parse_ignore
@@ -175,13 +176,36 @@ def _url_source(
     return source, f"file {REMOTE_MODE:04o} - {got.digest}", got.last_modified
 
 
+def _git_source(
+    b: Builder, ins: Add, src: str, staging: str, checksum: str | None, pending: list[Any]
+) -> tuple[_Source, str]:
+    """A git repository: keyed by the commit its ref resolves to, checked out on a miss."""
+    ref = parse_git_ref(src)
+    try:
+        commit = resolve_commit(ref)
+    except RemoteError as exc:
+        raise b.error(ins, str(exc))
+    if checksum and not commit.startswith(checksum):
+        raise b.error(ins, f"expected checksum to match {checksum}, got {commit} ({src})")
+    host = os.path.join(staging, f"git-{len(os.listdir(staging))}")
+    source = _Source(posixpath.basename(ref.subdir) or ".", host, True)
+
+    def clone() -> None:
+        try:
+            tree = checkout(ref, commit, host, bool(ins.keep_git_dir))
+        except RemoteError as exc:
+            raise b.error(ins, str(exc))
+        source.walk = lambda: _host_walk(tree)
+
+    pending.append(clone)
+    return source, f"dir 0755 - git:{commit}"
+
+
 def _remote_refusal(ins: Copy | Add, src: str) -> str:
     kind = "a git ref" if is_git_ref(src) else "a URL"
     if isinstance(ins, Copy):
         return f"source can't be {kind} for COPY (use ADD)"  # BuildKit's wording
-    if is_git_ref(src):
-        return f"ADD of a git repository is not supported yet: {src}"
-    return f"ADD supports http:// and https:// URLs only: {src}"
+    return f"ADD supports http(s) URLs and git repositories only: {src}"
 
 
 def _checksum(b: Builder, ins: Copy | Add, srcs: list[str], env: Any) -> str | None:
@@ -342,7 +366,11 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
     else:
         source_id = "context"
         for src in srcs:
-            if isinstance(ins, Add) and is_url(src) and not is_git_ref(src):
+            if isinstance(ins, Add) and is_git_ref(src):
+                source, files[src] = _git_source(b, ins, src, staging, checksum, pending)
+                sources.append(source)
+                continue
+            if isinstance(ins, Add) and is_url(src):
                 source, files[src], remote[src] = _url_source(
                     b, ins, src, staging, checksum, pending
                 )
@@ -371,6 +399,8 @@ def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
     dest_is_dir = dest.endswith("/") or len(sources) > 1 or wildcard
     op = "add" if isinstance(ins, Add) else "copy"
     extra: dict[str, Any] = {"unpack": ins.unpack} if isinstance(ins, Add) else {}
+    if isinstance(ins, Add) and ins.keep_git_dir:
+        extra["keep_git_dir"] = True
     if excludes:
         extra["excludes"] = excludes
     if remote:
