@@ -13,9 +13,14 @@ from typing import Any
 
 from ..textfmt import human_size
 
-__all__ = ["View", "esc", "human_size", "short", "clean_instruction"]
+__all__ = ["View", "esc", "human_size", "short", "clean_instruction", "FONT", "INK", "CODE"]
 
 FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px"
+# Text on a background we colour ourselves gets its colour from us too: the theme's text colour
+# is near white in a dark theme, which vanishes on our light tints. CODE undoes JupyterLab's
+# code chip (its own background and colour) inside such rows.
+INK = "color:#1f2328"
+CODE = "background:none;color:inherit;padding:0"
 
 
 def esc(text: object) -> str:

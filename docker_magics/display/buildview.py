@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._base import FONT, View, esc, human_size, short
+from ._base import FONT, INK, View, esc, human_size, short
 from .cachediff import CacheDiff, parent_reason
 
 __all__ = ["BuildProgress", "BuildSummary", "StepView"]
@@ -26,7 +26,7 @@ STATE_STYLE = {
     "waiting": ("waiting", "#9e9e9e"),
     "running": ("running", "#1565c0"),
     "cached": ("CACHED", "#2e7d32"),
-    "done": ("done", "#37474f"),
+    "done": ("done", "#607d8b"),  # mid grey-blue: readable on light and dark themes
     "failed": ("FAILED", "#c62828"),
     "skipped": ("skipped", "#bdbdbd"),
 }
@@ -188,15 +188,17 @@ class BuildProgress(View):
             live = s.state in ("running", "failed")
             shown = lines[-LOG_LIVE:] if s.state == "running" else lines
             extra += (
-                f"<details{' open' if live else ''}><summary style='color:#666'>output "
+                f"<details{' open' if live else ''}><summary style='color:#777'>output "
                 f"({len(lines)} lines)</summary><pre style='margin:0;max-height:16em;"
-                f"overflow:auto;background:#f6f6f6;white-space:pre-wrap'>"
+                f"overflow:auto;background:#f6f6f6;{INK};white-space:pre-wrap'>"
                 f"{esc(chr(10).join(shown))}</pre></details>"
             )
         line = f"{s.line}" if s.line is not None else ""
+        pos = f"[{esc(s.pos)}]" if s.pos else ""  # BuildKit's "[2/4]", apart from the line
         return (
-            f"<tr><td {td}>{_badge(s.state)}{bar}</td><td {td}>{esc(s.pos)}</td>"
-            f"<td {td}>{line}</td><td style='text-align:left;padding:1px 8px 1px 0'>"
+            f"<tr><td {td}>{_badge(s.state)}{bar}</td><td {td}>{pos}</td>"
+            f"<td {td}><span style='color:#777' title='Dockerfile line'>{line}</span></td>"
+            "<td style='text-align:left;padding:1px 8px 1px 0'>"
             f'<code title="{esc(s.instruction)}">{esc(short(s.instruction, 90))}</code>{extra}</td>'
             f"<td {td}>{self._time(s)}</td></tr>"
         )
@@ -293,7 +295,7 @@ class BuildSummary(View):
         )
         body = []
         for line, instr, state, dur, size, reason in self._rows():
-            color = "#2e7d32" if state == "CACHED" else "#37474f"
+            color = "#2e7d32" if state == "CACHED" else "#607d8b"
             why = f"<div style='color:#b26a00'>miss: {esc(reason)}</div>" if reason else ""
             body.append(
                 f"<tr><td {td}>{line}</td><td {td}><b style='color:{color}'>{state}</b></td>"

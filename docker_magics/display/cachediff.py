@@ -8,12 +8,13 @@ often (COPY . /src) after what is slow and stable (COPY package.json, RUN npm in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFoundError
-from ._base import FONT, View, esc, short
+from ._base import CODE, FONT, INK, View, esc, short
 
 if TYPE_CHECKING:
     from ..api import Engine
@@ -184,6 +185,26 @@ def collect_cachediff(engine: Engine, old: str | None, new: str | None) -> Cache
 # -- the view (pure) ---------------------------------------------------------------------------
 
 
+_INSTRUCTION_CHANGE = re.compile(r"instruction changed: .*? -> .*?(?=; |$)")
+
+
+def _why(reason: str, details: Sequence[str]) -> str:
+    """The reason once: repeated parts dropped, and the instruction's old and new text left to
+    the -/+ lines below when they are shown (a learner reads them there, aligned)."""
+    parts = list(dict.fromkeys(reason.split("; ")))
+    if any(d.startswith("- ") for d in details):
+        parts = list(
+            dict.fromkeys(_INSTRUCTION_CHANGE.sub("instruction changed", p) for p in parts)
+        )
+    return "; ".join(parts)
+
+
+def _new_details(r: DiffRow) -> list[str]:
+    """Detail lines that add to the reason: an ENV line ("NAME: 'a' -> 'b'") that the reason
+    already says ("NAME changed: 'a' -> 'b'") is left out, and so is a repeated line."""
+    return [d for d in dict.fromkeys(r.details) if d.replace(": ", " changed: ", 1) not in r.reason]
+
+
 def _badge(status: str) -> str:
     label, _, color = STATUS[status]
     return (
@@ -202,7 +223,8 @@ class CacheDiff(View):
         first = next((r for r in d.rows if r.status == "first-miss"), None)
         text = f"{reused} of {len([r for r in d.rows if r.new])} steps reused"
         if first:
-            text += f"; first miss at line {first.line}: {first.reason or 'changed'}"
+            reason = "; ".join(dict.fromkeys(first.reason.split("; ")))
+            text += f"; first miss at line {first.line}: {reason or 'changed'}"
             cascade = d.count("cascade")
             if cascade:
                 text += f"; {cascade} later step{'s' * (cascade != 1)} rebuilt because of it"
@@ -223,15 +245,16 @@ class CacheDiff(View):
                 f"{short(r.new or '-', w):<{w}}  {label}{note}"
             )
             if r.status in ("first-miss", "miss"):
-                lines.append(f"{'':6}why: {r.reason}")
-                lines += [f"{'':8}{x}" for x in r.details[:12]]
+                details = _new_details(r)[:12]
+                lines.append(f"{'':6}why: {_why(r.reason, details)}")
+                lines += [f"{'':8}{x}" for x in details]
         lines.append(self.headline())
         return "\n".join(lines)
 
     def _row(self, r: DiffRow) -> str:
         _, bg, color = STATUS[r.status]
         strong = r.status == "first-miss"
-        style = f"background:{bg};" + (f"border-left:4px solid {color};" if strong else "")
+        style = f"background:{bg};{INK};" + (f"border-left:4px solid {color};" if strong else "")
         same = r.old == r.new
         old = esc(r.old or "—") if not same else f'<span style="color:#888">{esc(r.old)}</span>'
         new = esc(r.new or "—")
@@ -239,18 +262,20 @@ class CacheDiff(View):
             old, new = f"<del>{old}</del>", f"<ins>{new}</ins>"
         why = ""
         if r.status in ("first-miss", "miss", "cascade") and r.reason:
-            why = f'<div style="color:{color}">{"<b>why:</b> " if strong else ""}{esc(r.reason)}'
-            if r.details:
+            details = _new_details(r)[:20]
+            reason = _why(r.reason, details)
+            why = f'<div style="color:{color}">{"<b>why:</b> " if strong else ""}{esc(reason)}'
+            if details:
                 why += (
-                    '<pre style="margin:2px 0 0 0;white-space:pre-wrap">'
-                    + esc("\n".join(r.details[:20]))
-                    + "</pre>"
+                    '<pre style="margin:2px 0 0 0;white-space:pre-wrap;background:none;padding:0;'
+                    f'border:none;{INK}">' + esc("\n".join(details)) + "</pre>"
                 )
             why += "</div>"
         td = 'style="text-align:left;padding:3px 8px;vertical-align:top"'
         return (
             f'<tr style="{style}"><td {td}>{r.line if r.line is not None else ""}</td>'
-            f"<td {td}><code>{old}</code></td><td {td}><code>{new}</code>{why}</td>"
+            f'<td {td}><code style="{CODE}">{old}</code></td>'
+            f'<td {td}><code style="{CODE}">{new}</code>{why}</td>'
             f"<td {td}>{_badge(r.status)}</td></tr>"
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import BuildError, DockerfileError, DockerMagicsError
-from ._base import FONT, View, esc
+from ._base import FONT, INK, View, esc
 
 __all__ = ["ErrorView", "error_view"]
 
@@ -67,7 +67,7 @@ class ErrorView(View):
             )
         return (
             f'<div class="docker-magics-error" style="{FONT};border-left:4px solid #c62828;'
-            'padding:4px 10px;background:#fff5f5">'
+            f'padding:4px 10px;background:#fff5f5;{INK}">'
             f'<div style="color:#b71c1c"><b>✗ Error:</b> {esc(self.title)}</div>'
             f'<table style="{FONT}">{facts}</table>{pre}</div>'
         )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DockerMagicsError
 from ..oci.digest import chain_ids
 from ..oci.reference import parse_reference
-from ._base import FONT, View, clean_instruction, esc, human_size, short
+from ._base import FONT, INK, View, clean_instruction, esc, human_size, short
 
 if TYPE_CHECKING:
     from ..api import Engine
@@ -334,6 +334,20 @@ def html_tree(data: GraphData) -> str:
 
 # -- the view ------------------------------------------------------------------------------------
 
+_SVG_WIDTH = re.compile(r'<svg width="([0-9.]+)pt"')
+MIN_SCALE = 0.75  # below this the 10pt labels are too small to read; the box scrolls instead
+
+
+def _readable(svg: str) -> str:
+    """Notebook CSS shrinks an inline SVG to the output's width, so a graph of many images
+    became unreadable; shrink at most to MIN_SCALE and let the box scroll sideways past that."""
+    m = _SVG_WIDTH.search(svg)
+    if m is None:
+        return svg
+    least = float(m.group(1)) * 4 / 3 * MIN_SCALE  # pt -> CSS px
+    style = f'style="max-width:max(100%, {least:.0f}px);height:auto" '
+    return svg[: m.start()] + "<svg " + style + svg[m.start() + len("<svg ") :]
+
 
 class LayerGraph(View):
     """Inline SVG when `dot` works; an HTML tree and a one-line hint when it does not."""
@@ -361,17 +375,17 @@ class LayerGraph(View):
         n = len(self.data.images)
         counts = f"{n} image{'s' * (n != 1)}, {len(self.data.layers)} distinct layers"
         return (
-            f'<div style="{FONT};color:#444;margin-bottom:4px">Layer graph: {counts}. '
-            '<span style="background:#e3f4e1;border:1px solid #2e7d32;padding:0 4px">'
+            f'<div style="{FONT};opacity:0.85;margin-bottom:4px">Layer graph: {counts}. '
+            f'<span style="background:#e3f4e1;{INK};border:1px solid #2e7d32;padding:0 4px">'
             "CACHED</span> reused by the last build, "
-            '<span style="background:#fff1d0;border:1px solid #c77700;padding:0 4px">'
+            f'<span style="background:#fff1d0;{INK};border:1px solid #c77700;padding:0 4px">'
             "BUILT</span> made by it; hover a layer for its full instruction.</div>"
         )
 
     def to_html(self) -> str:
         svg = self.svg()
         if svg is not None:
-            body = f'<div style="overflow:auto;max-width:100%">{svg}</div>'
+            body = f'<div style="overflow:auto;max-width:100%">{_readable(svg)}</div>'
         else:
             body = (
                 f'<div style="{FONT};color:#8a5a00">{esc(self.error or "")}; '

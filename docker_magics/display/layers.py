@@ -241,19 +241,23 @@ def _kind(kind: str) -> str:
 def layer_tree_html(changes: Sequence[Change], budget: int = TREE_BUDGET) -> str:
     """Nested ``<details>`` folders; each entry: A/C/D, name, size. Big trees collapse."""
     left = [budget]
+    small = len(changes) <= 40
 
     def render(d: _Dir, depth: int) -> str:
         items = []
         for name in sorted(d.dirs):
             sub = d.dirs[name]
             kind = _kind(sub.own.kind) + " " if sub.own else ""
-            head = f"{kind}<b>{esc(name)}/</b> <span style='color:#666'>{human_size(sub.size())}"
-            head += f", {sub.count()} entries</span>"
+            n = sub.count()
+            head = f"{kind}<b>{esc(name)}/</b> <span style='color:#777'>{human_size(sub.size())}"
+            head += f", {n} entr{'y' if n == 1 else 'ies'}</span>"
             left[0] -= 1
             if left[0] <= 0:
                 items.append(f"<li>{head}</li>")
                 continue
-            opened = " open" if depth < 1 and sub.count() <= 40 else ""
+            # A small tree opens whole (a deleted file deep down is seen without clicking);
+            # a big one opens its top folders only when they are small.
+            opened = " open" if small or (depth < 1 and n <= 40) else ""
             items.append(
                 f"<li><details{opened}><summary>{head}</summary>{render(sub, depth + 1)}"
                 "</details></li>"
@@ -264,10 +268,12 @@ def layer_tree_html(changes: Sequence[Change], budget: int = TREE_BUDGET) -> str
                 more = len(d.files)
                 items.append(f"<li><i>… {more} entries in this folder not shown</i></li>")
                 break
-            size = f" <span style='color:#666'>{human_size(ch.size)}</span>" if ch.size else ""
+            size = f" <span style='color:#777'>{human_size(ch.size)}</span>" if ch.size else ""
             style = " style='text-decoration:line-through'" if ch.kind == "D" else ""
             items.append(f"<li>{_kind(ch.kind)} <span{style}>{esc(name)}</span>{size}</li>")
-        return '<ul style="list-style:none;margin:0;padding-left:16px">' + "".join(items) + "</ul>"
+        # line-height: the widget's HTML box inherits ipywidgets' 28px row height otherwise.
+        ul = '<ul style="list-style:none;margin:0;padding-left:16px;line-height:1.5">'
+        return ul + "".join(items) + "</ul>"
 
     return render(_tree(changes), 0) if changes else "<i>(no file changes)</i>"
 
@@ -320,7 +326,7 @@ class LayerExplorer(View):
             f"<b>#{layer.index}</b> <span style='display:inline-block;min-width:60px;"
             f"text-align:right'>{human_size(layer.size)}</span> "
             f'<code title="{esc(layer.instruction)}">{esc(short(layer.instruction, 80))}</code> '
-            f"<span style='color:#666'>({_kind('A')} {c['A']} {_kind('C')} {c['C']} "
+            f"<span style='color:#777'>({_kind('A')} {c['A']} {_kind('C')} {c['C']} "
             f"{_kind('D')} {c['D']})</span>"
         )
 

@@ -14,6 +14,13 @@ from ..display.layers import LayerExplorer, layer_tree_html
 
 __all__ = ["layer_widget", "WithStaticFallback"]
 
+# ipywidgets' HTML box sets a 28px line height (one widget row) that spreads a tree apart.
+BOX = f"{FONT};line-height:1.5"
+# The options are columns (#, size, command): monospaced, or the sizes do not line up. A Select
+# has no font option, so a class and one rule scoped to it.
+SELECT_CLASS = "docker-magics-layer-select"
+SELECT_CSS = f"<style>.{SELECT_CLASS} select {{{FONT}}}</style>"
+
 
 class WithStaticFallback:
     def __init__(self, widget: Any, view: Any) -> None:
@@ -40,18 +47,20 @@ def layer_widget(view: LayerExplorer) -> WithStaticFallback | None:
         for i, lay in enumerate(layers)
     ]
     select = w.Select(options=options, rows=min(8, len(options)), layout=w.Layout(width="100%"))
+    select.add_class(SELECT_CLASS)
     kinds = w.ToggleButtons(
         options=[("all", "ACD"), ("added", "A"), ("changed", "C"), ("deleted", "D")],
         value="ACD",
         style={"button_width": "80px"},
     )
-    detail = w.HTML()
+    # A layer of thousands of files scrolls inside the explorer instead of pushing it apart.
+    detail = w.HTML(layout=w.Layout(max_height="28em", overflow="auto"))
 
     def refresh(_: Any = None) -> None:
         layer = layers[select.value]
         changes = [c for c in layer.changes if c.kind in kinds.value]
         detail.value = (
-            f'<div style="{FONT}">{view.layer_summary_html(layer)}{layer_tree_html(changes)}</div>'
+            f'<div style="{BOX}">{view.layer_summary_html(layer)}{layer_tree_html(changes)}</div>'
         )
 
     select.observe(refresh, "value")
@@ -60,11 +69,11 @@ def layer_widget(view: LayerExplorer) -> WithStaticFallback | None:
     refresh()
     box = w.VBox(
         [
-            w.HTML(f'<div style="{FONT}">{view.summary_html()}</div>'),
+            w.HTML(f'<div style="{BOX}">{view.summary_html()}</div>{SELECT_CSS}'),
             select,
             kinds,
             detail,
-            w.HTML(f'<div style="{FONT}">{view.waste_html()}</div>'),
+            w.HTML(f'<div style="{BOX}">{view.waste_html()}</div>'),
         ]
     )
     return WithStaticFallback(box, view)
