@@ -6,8 +6,8 @@ filter deleted files, and the view follows; (c) each tutorial run with Run ▸ R
 cell ran, no error on screen, the graph SVG and (for rebuilds) the cache diff visible. Screenshots
 of each key output go to $DOCKER_MAGICS_ARTIFACTS/browser (else a tmp dir; its path is printed).
 
-Measured on the 2-core CI machine, seed images made: about 2 minutes for the whole module
-(JupyterLab start ~10 s, the demo ~25 s, tutorials 01 ~50 s, 02-04 ~15 s each).
+Measured on the 2-core CI machine, seed images already made: about 2 minutes for the module
+(JupyterLab start ~5 s; tutorial 01 30-45 s, 02-04 10-16 s each; the demo ~13 s).
 """
 
 from __future__ import annotations
