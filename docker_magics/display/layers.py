@@ -315,8 +315,8 @@ class LayerExplorer(View):
         )
         return (
             "<details open><summary><b>Wasted space</b> (files overwritten or deleted later)"
-            f"</summary><table style='{FONT}'><thead><tr><th style='text-align:left'>wasted</th>"
-            "<th style='text-align:left'>versions</th><th style='text-align:left'>path</th>"
+            f"</summary><table style='{FONT}'><thead><tr><th style='{_TD}'>wasted</th>"
+            f"<th style='{_TD}'>versions</th><th style='{_TD}'>path</th>"
             f"</tr></thead><tbody>{rows}</tbody></table></details>"
         )
 
