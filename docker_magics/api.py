@@ -296,12 +296,10 @@ class Engine:
         )
 
     def logs(self, name: str) -> bytes:
+        from .engine.logfile import read_log
+
         c = self.container(name)
-        try:
-            with open(os.path.join(self.store.containers.dir(c.id), "log"), "rb") as fh:
-                return fh.read()
-        except FileNotFoundError:
-            return b""
+        return read_log(os.path.join(self.store.containers.dir(c.id), "log"))
 
     def stop(self, name: str, *, timeout: float = 10.0) -> Container:
         return containers.stop_container(self.store, self.container(name), timeout=timeout)
@@ -361,6 +359,7 @@ class Engine:
         no_cache: bool = False,
         no_cache_filter: list[str] | None = None,
         progress: Any = None,
+        timeout: float | None = None,
     ) -> Any:
         """Build a Dockerfile (``docker build``); ``progress`` receives each event (a dict).
 
@@ -380,6 +379,7 @@ class Engine:
             no_cache=no_cache,
             no_cache_filter=list(no_cache_filter or []),
             runtime=self.runtime_name,
+            timeout=timeout,
         )
         return build(self.store, opts, progress)
 

@@ -32,6 +32,8 @@ class BuildOptions:
     no_cache: bool = False
     no_cache_filter: list[str] = field(default_factory=list)
     runtime: str | None = None
+    # A RUN step still running after this many seconds is killed with its whole process tree.
+    timeout: float | None = None
 
 
 @dataclass

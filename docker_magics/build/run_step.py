@@ -18,7 +18,13 @@ from ..dockerfile import expand
 from ..dockerfile.heredocs import HeredocError, chomp, parse_heredoc
 from ..dockerfile.instructions import Mount, Run
 from ..engine.commit import container_changes
-from ..engine.containers import RunOptions, create_container, remove_container, start_container
+from ..engine.containers import (
+    ContainerTimeout,
+    RunOptions,
+    create_container,
+    remove_container,
+    start_container,
+)
 from ..errors import BuildError, RuntimeBackendError
 from ..layer.generate import write_layer
 from ..layer.owner import owner_ops
@@ -193,7 +199,25 @@ def _execute(
         except RuntimeBackendError as exc:
             raise BuildError(f"line {ins.line}: {exc}", line=ins.line, instruction=ins.original)
         try:
-            code = start_container(store, c, b.backend, out=sink("stdout"), err=sink("stderr"))
+            try:
+                code = start_container(
+                    store,
+                    c,
+                    b.backend,
+                    out=sink("stdout"),
+                    err=sink("stderr"),
+                    timeout=b.opts.timeout,
+                )
+            except ContainerTimeout as exc:
+                raise BuildError(
+                    f"{b.filename}:{ins.line}: {ins.original.strip()!r} was still running after "
+                    f"--timeout {b.opts.timeout:g} s and was killed with every process it started; "
+                    "make the command finish or raise --timeout",
+                    line=ins.line,
+                    instruction=ins.original,
+                    exit_code=exc.exit_code,
+                    output_tail="\n".join(tail),
+                )
             if code != 0:
                 raise BuildError(
                     f"{b.filename}:{ins.line}: {ins.original.strip()!r} did not complete "

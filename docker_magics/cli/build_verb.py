@@ -43,9 +43,25 @@ def add_parser(sub: argparse._SubParsersAction, verb: Callable[..., Any] | None 
     p.add_argument(
         "--progress", choices=["auto", "plain", "json", "quiet"], default="auto", help="output"
     )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="kill a RUN step (and every process it started) that runs longer than this",
+    )
     p.add_argument("--metadata-file", help="write the build record (steps, reasons) as JSON here")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the image ID")
     p.add_argument("context", help="the build context directory")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _pairs(items: list[str], what: str, from_env: bool) -> dict[str, str]:
@@ -135,6 +151,7 @@ def do_build(eng: Engine, args: Any, out: Output) -> int:
             no_cache=args.no_cache,
             no_cache_filter=args.no_cache_filter,
             progress=progress,
+            timeout=args.timeout,
         )
     except DockerMagicsError as exc:
         record = getattr(exc, "build_record", None)

@@ -20,6 +20,7 @@ from ..layer.extract import safe_rmtree
 from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
 from ..store.containers import Container
 from ..store.store import Store
+from .logfile import CappedLog
 from .options import RunOptions, Sink
 from .passwd import resolve_user
 
@@ -35,6 +36,7 @@ __all__ = [
     "remove_container",
     "Sink",
     "backend_for",
+    "ContainerTimeout",
 ]
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -167,7 +169,7 @@ def _specs(
     return rootfs, proc
 
 
-def _pump(fd: int, log, sink: Sink | None, lock: threading.Lock) -> None:  # type: ignore[no-untyped-def]
+def _pump(fd: int, log: CappedLog, sink: Sink | None, lock: threading.Lock) -> None:
     with os.fdopen(fd, "rb", buffering=0) as src:
         while chunk := src.read(65536):
             with lock:
@@ -184,20 +186,24 @@ def _run_piped(
     r_out, w_out = os.pipe()
     r_err, w_err = os.pipe()
     lock = threading.Lock()
-    with open(log_path, "ab") as log:
+    with CappedLog(log_path) as log:
         threads = [
             threading.Thread(target=_pump, args=(r, log, s, lock), daemon=True)
             for r, s in ((r_out, out), (r_err, err))
         ]
         for t in threads:
             t.start()
+        interrupted = True
         try:
             code = run(w_out, w_err)
+            interrupted = False
         finally:
             os.close(w_out)
             os.close(w_err)
+            # After an interrupt the container is being killed; a process that escaped it
+            # could hold the pipe open forever, and the caller must not hang on it.
             for t in threads:
-                t.join()
+                t.join(5.0 if interrupted else None)
     return code
 
 
@@ -209,14 +215,28 @@ def start_container(
     out: Sink | None,
     err: Sink | None,
     stdin: int | None = None,
+    timeout: float | None = None,
 ) -> int:
+    """Run the container in the foreground; returns its exit code.
+
+    ``timeout``: SIGKILL it after that many seconds (its outermost process: the namespace
+    backends' init takes the PID namespace with it, PRoot's supervisor all its tracees);
+    ``ContainerTimeout`` is raised then.
+    """
     if c.state == "running" and _alive(c.pid):
         raise ConflictError(f"container {c.name} is already running")
     rootfs, proc = _specs(store, c)
     log_path = os.path.join(store.containers.dir(c.id), "log")
 
+    timers: list[threading.Timer] = []
+
     def started(pid: int) -> None:
         store.containers.update(c.id, state="running", pid=pid, started=time.time(), exit_code=None)
+        if timeout is not None:
+            timer = threading.Timer(timeout, _kill_quietly, (pid,))
+            timer.daemon = True
+            timers.append(timer)
+            timer.start()
 
     def run(w_out: int, w_err: int) -> int:
         return backend.run(
@@ -233,8 +253,28 @@ def start_container(
     except BaseException:
         store.containers.update(c.id, state="exited", pid=None, exit_code=-1, finished=time.time())
         raise
+    finally:
+        for timer in timers:
+            timer.cancel()
     store.containers.update(c.id, state="exited", pid=None, exit_code=code, finished=time.time())
+    if timers and timers[0].finished.is_set() and code == 128 + signal.SIGKILL:
+        raise ContainerTimeout(f"container {c.name} was killed after {timeout:g} s", code)
     return code
+
+
+class ContainerTimeout(RuntimeBackendError):
+    """A foreground run outlived its ``timeout`` and was killed (exit code 137)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+
+def _kill_quietly(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 _DEVNULL: list[int] = []

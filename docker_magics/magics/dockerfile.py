@@ -162,6 +162,7 @@ def run_dockerfile(magics: DockerMagics, line: str, cell: str) -> Any:
             no_cache=args.no_cache,
             no_cache_filter=args.no_cache_filter,
             progress=progress,
+            timeout=args.timeout,
         )
     except (KeyboardInterrupt, UsageError):
         raise

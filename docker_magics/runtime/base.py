@@ -19,10 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import RuntimeBackendError
+from . import _sys
 from .payload import FORWARDED_SIGNALS, close_fds, exit_code
 from .spec import ProcessSpec, RootfsSpec
 
-__all__ = ["Backend", "OnStart", "Reporter", "Report", "spawn", "wait_report", "supervise"]
+__all__ = [
+    "Backend",
+    "OnStart",
+    "Reporter",
+    "Report",
+    "spawn",
+    "wait_report",
+    "kill_and_reap",
+    "supervise",
+]
 
 OnStart = Callable[[int], None]
 
@@ -94,10 +104,16 @@ def spawn(
 ) -> tuple[int, int]:
     """Fork ``child(reporter)`` with the given stdio and no other fds; return (pid, read fd)."""
     rfd, wfd = os.pipe2(os.O_CLOEXEC)
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # child: never return from here
         code = 125
         try:
+            # If the caller is SIGKILLed (a kernel restarted, a CLI killed), the container must
+            # not outlive it: our death takes init (namespaces) or PRoot's tracees down too.
+            _sys.prctl(_sys.PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:  # the caller died before prctl took effect
+                os._exit(137)
             os.close(rfd)
             _install_stdio(*stdio)
             close_fds(keep=(0, 1, 2, wfd))
@@ -126,7 +142,12 @@ class Report:
 
 
 def wait_report(pid: int, rfd: int, on_start: OnStart | None) -> Report:
-    """Read the child's report until EOF, call on_start on "ready", then reap the child."""
+    """Read the child's report until EOF, call on_start on "ready", then reap the child.
+
+    Any exception on the way (KeyboardInterrupt in a kernel, a failing on_start) kills the
+    child instead of waiting for it: an interrupted caller must not block on a container
+    that may never end, and the child's death tears the container down (PDEATHSIG).
+    """
     report = Report()
     host_pid = pid
     try:
@@ -141,11 +162,24 @@ def wait_report(pid: int, rfd: int, on_start: OnStart | None) -> Report:
                     report.error = rest
                 else:
                     report.notes.append(f"{kind} {rest}")
-    finally:
-        # Reap even if on_start raised, so no zombie is left in the caller's process.
         _, status = os.waitpid(pid, 0)
-        report.code = exit_code(status)
+    except BaseException:
+        kill_and_reap(pid)
+        raise
+    report.code = exit_code(status)
     return report
+
+
+def kill_and_reap(pid: int) -> None:
+    """SIGKILL our child and collect it, so no zombie is left in the caller's process."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def supervise(child_pid: int, forward_to: Callable[[], int | None] | None = None) -> int:

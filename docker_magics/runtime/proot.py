@@ -86,18 +86,27 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _find_guest(tracer: int, timeout: float = 10.0) -> int | None:
-    """PRoot's first child is the guest's first process (pid reported by /proc, not by proot)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        kids = _children_map().get(tracer)
-        if kids:
-            return min(kids)
+def _find_guest(tracer: int) -> int | None:
+    """PRoot's first child is the guest's first process (pid reported by /proc, not by proot).
+
+    None when it is already gone: a guest that exits at once (``sh -c 'sleep 9 &'``) may never
+    be seen, but its orphans are then reparented to us (the subreaper), which tells us so.
+    No time limit: a loaded machine may take long to start PRoot, and giving up would make
+    us kill a guest that is just starting.
+    """
+    me = os.getpid()
+    pause = 0.002
+    while True:
+        kids = _children_map()
+        if kids.get(tracer):
+            return min(kids[tracer])
+        if any(p != tracer for p in kids.get(me, [])):
+            return None
         # WNOWAIT: only look; the exit status is collected later by the main loop.
         if os.waitid(os.P_PID, tracer, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
             return None
-        time.sleep(0.002)
-    return None
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _guest_status(pid: int) -> int | None:
@@ -173,7 +182,8 @@ def _supervise_proot(rep: Reporter, cmd: list[str], env: list[str]) -> int:
             if pidfd is not None:
                 _select.select([pidfd], [], [])
         guest_status = _guest_status(forward.guest)
-        _kill_leftovers(os.getpid(), tracer)
+    # Seen or not, the guest has ended: whatever it started goes with it (as --kill-on-exit).
+    _kill_leftovers(os.getpid(), tracer)
     while True:
         pid, status = os.waitpid(-1, 0)
         if pid == tracer:

@@ -1,0 +1,52 @@
+"""What a crashed or interrupted operation may leave behind, looked up on the real system.
+
+Mounts are searched in *every* process's mountinfo, not only ours: a container's overlay lives
+in its own mount namespace, so a leaked one is visible only through a process that kept it.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["processes_with", "mounts_under", "tmp_leftovers"]
+
+
+def processes_with(marker: str) -> list[int]:
+    """Host pids whose command line contains ``marker`` (zombies have none and do not count)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(name))
+        except OSError:
+            pass
+    return found
+
+
+def mounts_under(path: str) -> list[str]:
+    """Mount points at or below ``path`` in any mount namespace a live process holds."""
+    path = os.path.realpath(path)
+    found = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/mountinfo") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # field 4 is the mount point as seen by that process; options after " - " name
+            # the overlay's dirs, which for a pivoted container are the only trace of the store.
+            if fields[4].startswith(path) or path in line.split(" - ", 1)[-1]:
+                found.add(f"pid {name}: {fields[4]} {line.split(' - ', 1)[-1]}")
+    return sorted(found)
+
+
+def tmp_leftovers(store_root: str) -> list[str]:
+    tmp = os.path.join(store_root, "tmp")
+    return sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []
