@@ -1,168 +1,157 @@
-"""Side-by-side timings: ours against the raw Linux floor (and, where installed, buildah).
+"""docker-magics against buildah, skopeo and the Linux floor, side by side in one run (issue 7).
 
-    .venv/bin/python benchmarks/run.py [--runs 7] [--big-tar PATH]
+    .venv/bin/python benchmarks/run.py [--runs 5] [--quick] [--only cached,run] [--json OUT]
 
-Installs nothing. Prints one table of medians and ratios; absolute times on shared machines are
-noise, the ratios measured in one run are what matter.
+Installs nothing: checks that buildah, skopeo, unshare and bwrap exist and says how to install
+them. Needs root (buildah's chroot isolation with its own storage, the namespace floor) and a
+static busybox. The Debian base is bootstrapped once with ``docker-magics bootstrap`` and kept
+in ``--debian-store``. Prints one table of medians; ``speed-up`` is peer time / our time, so
+targets read "at least N" (10 = ten times faster, 0.5 = at most twice as slow).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+sys.path.insert(0, HERE)
 
-from rootfs import make_busybox_tree, tar_tree  # noqa: E402
+import cases  # noqa: E402
+import fixtures  # noqa: E402
+from peers import INSTALL_HINT, Buildah, missing_tools, version  # noqa: E402
+from timing import cli_env  # noqa: E402
 
-from docker_magics.api import Engine  # noqa: E402
-
-
-def median_time(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm up: page cache, unpacked snapshots
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+RSS_TARGET_MB = 150
 
 
-def big_tree(root: str, megabytes: int = 170) -> str:
-    """A Debian-sized tree: ~12,000 files in ~600 dirs, sizes skewed like a distribution's."""
-    make_busybox_tree(root)
-    total, i = 0, 0
-    rnd = os.urandom(1 << 20)
-    while total < megabytes << 20:
-        d = os.path.join(root, "usr", "share", f"pkg{i // 20}")
-        os.makedirs(d, exist_ok=True)
-        size = (4096, 16384, 65536, 2048, 300_000)[i % 5]
-        with open(os.path.join(d, f"f{i}"), "wb") as fh:
-            fh.write(rnd[:size])
-        total += size
-        i += 1
-    return root
+def _args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per contender (default 5)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 runs, 2,000 files and a 50 MB file: a smoke run, not the issue's sizes",
+    )
+    ap.add_argument("--only", default="", help=f"comma-separated subset of {','.join(cases.ALL)}")
+    ap.add_argument("--debian-store", help="store holding debian:bookworm (bootstrapped if not)")
+    ap.add_argument(
+        "--buildah-driver", choices=["overlay", "vfs"], help="default: overlay if it works"
+    )
+    ap.add_argument("--json", help="also write every run's numbers here")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    return ap.parse_args()
 
 
-def row(name: str, ours: float, peer: float | None, peer_name: str, target: str) -> list[str]:
-    ratio = f"{ours / peer:.2f}x" if peer else "-"
-    peer_s = f"{peer * 1000:.1f} ms" if peer else "n/a"
-    return [name, f"{ours * 1000:.1f} ms", f"{peer_name}: {peer_s}", ratio, target]
-
-
-def bench_run_true(eng: Engine, rootfs: str, runs: int) -> list[list[str]]:
-    rows = []
-    inproc = median_time(lambda: eng.run("small", ["true"], remove=True), runs)
-    cli = [
-        sys.executable,
-        "-m",
-        "docker_magics",
-        "--root",
-        eng.store.root,
-        "run",
-        "--rm",
-        "small",
-        "true",
-    ]
-    as_cli = median_time(lambda: subprocess.run(cli, check=True), runs)
-    floor_cmd = [
-        "unshare",
-        "--mount",
-        "--pid",
-        "--uts",
-        "--ipc",
-        "--fork",
-        "--mount-proc",
-        "chroot",
-        rootfs,
-        "/bin/true",
-    ]
+def _preflight() -> None:
+    missing = missing_tools()
+    if missing:
+        raise SystemExit(f"missing: {', '.join(missing)}; {INSTALL_HINT}")
     if os.geteuid() != 0:
-        floor_cmd = ["unshare", "-r", *floor_cmd[1:]]
-    floor = median_time(lambda: subprocess.run(floor_cmd, check=True), runs)
-    rows.append(row("run IMAGE true (in-process)", inproc, floor, "unshare", "within 3x"))
-    rows.append(row("run IMAGE true (CLI process)", as_cli, floor, "unshare", "-"))
-    if shutil.which("bwrap"):
-        bw = [
-            "bwrap",
-            "--bind",
-            rootfs,
-            "/",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--unshare-pid",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "/bin/true",
-        ]
-        bwt = median_time(lambda: subprocess.run(bw, check=True), runs)
-        rows.append(row("run IMAGE true (in-process)", inproc, bwt, "bwrap", "within 3x"))
-    return rows
+        raise SystemExit("run as root: buildah's chroot isolation and the namespace floor need it")
+    if not fixtures.have_busybox():
+        raise SystemExit("needs a static busybox: apt-get install busybox-static")
 
 
-def bench_commit(eng: Engine, image: str, runs: int) -> float:
-    counter = iter(range(1_000_000))
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
-    def once() -> None:
-        name = f"c{next(counter)}"
-        eng.run(image, ["sh", "-c", "echo x > /one-file"], name=name)
-        start = time.perf_counter()
-        eng.commit(name, None)
-        timings.append(time.perf_counter() - start)
-        eng.rm(name)
 
-    timings: list[float] = []
-    for _ in range(runs + 1):
-        once()
-    return statistics.median(timings[1:])
+def _fmt_mb(kb: int) -> str:
+    return f"{kb / 1024:.0f}" if kb else "-"
+
+
+def table(rows: list[cases.Row]) -> str:
+    head = ["measure", "ours", "peer", "peer time", "speed-up", "target", "met", "RSS MB ours/peer"]
+    body = []
+    for r in rows:
+        target = "-" if r.target is None else f">= {r.target:.2g}"
+        met = {None: "", True: "yes", False: "NO"}[r.met]
+        rss = f"{_fmt_mb(r.ours.rss_kb)} / {_fmt_mb(r.peer.rss_kb)}"
+        body.append(
+            [r.measure, _fmt_s(r.ours.median), r.peer.name, _fmt_s(r.peer.median),
+             f"{r.speedup:.2f}", target, met, rss]
+        )  # fmt: skip
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |"]
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for line in body:
+        lines.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths)) + " |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    with open("/proc/meminfo") as fh:
+        mem_kb = int(fh.readline().split()[1])
+    fs = "?"
+    with open("/proc/mounts") as fh:
+        best = ""
+        for line in fh:
+            dev, mnt, kind = line.split()[:3]
+            if tempfile.gettempdir().startswith(mnt) and len(mnt) >= len(best):
+                best, fs = mnt, f"{kind} ({dev} on {mnt})"
+    return (
+        f"nproc {os.cpu_count()}, {mem_kb / 2**20:.1f} GiB RAM, kernel {platform.release()}, "
+        f"temp dir fs {fs}; python {platform.python_version()}, {version('buildah')}, "
+        f"{version('skopeo')}, load average at start {os.getloadavg()[0]:.2f}"
+    )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--big-tar", help="a real ~170 MB Debian rootfs tar (else a synthetic tree)")
-    args = ap.parse_args()
+    args = _args()
+    _preflight()
+    runs = 3 if args.quick else args.runs
+    wanted = [w for w in args.only.split(",") if w] or list(cases.ALL)
+    unknown = set(wanted) - set(cases.ALL)
+    if unknown:
+        raise SystemExit(
+            f"unknown --only {', '.join(sorted(unknown))}; known: {', '.join(cases.ALL)}"
+        )
     work = tempfile.mkdtemp(prefix="dm-bench-")
+    started = time.monotonic()
+    buildah = Buildah(os.path.join(work, "buildah"), args.buildah_driver)
     try:
-        eng = Engine(os.path.join(work, "store"))
-        small_root = make_busybox_tree(os.path.join(work, "small"))
-        eng.import_image(tar_tree(small_root, os.path.join(work, "small.tar")), "small")
-        big = args.big_tar or tar_tree(
-            big_tree(os.path.join(work, "big")), os.path.join(work, "big.tar")
+        tree, bb_tar = fixtures.busybox_tar(work)
+        deb_tar = fixtures.debian_tar(args.debian_store)
+        buildah.import_tar(bb_tar, "busybox:latest", [fixtures.PATH_ENV])
+        bench = cases.Bench(
+            work=work,
+            runs=runs,
+            buildah=buildah,
+            busybox_tree=tree,
+            busybox_tar=bb_tar,
+            debian_tar=deb_tar,
+            cli_env=cli_env(os.path.join(work, "pycache")),
+            files=2_000 if args.quick else 20_000,
+            megabytes=50 if args.quick else 500,
         )
-        eng.import_image(big, "big")
-        print(f"backend: {eng.backend().name}; runs: {args.runs}; medians")
-        rows = bench_run_true(eng, small_root, args.runs)
-        small_c = bench_commit(eng, "small", args.runs)
-        big_c = bench_commit(eng, "big", args.runs)
-        big_mb = eng.image("big").size / 1e6
-        rows.append(
-            row(
-                f"commit one file on {big_mb:.0f} MB base",
-                big_c,
-                small_c,
-                "on 2 MB busybox",
-                "within 2x",
-            )
-        )
-        from docker_magics.textfmt import table
-
-        print(table(["measure", "ours", "peer", "ratio", "target"], rows))
+        print(machine())
+        print(f"buildah storage driver: {buildah.driver}; runs: {runs} (+1 warm-up); medians")
+        rows: list[cases.Row] = []
+        for name in wanted:
+            t0 = time.monotonic()
+            rows += cases.ALL[name](bench)
+            print(f"  {name}: {time.monotonic() - t0:.0f} s", file=sys.stderr)
+        print(table(rows))
+        ours_rss = max(r.ours.rss_kb for r in rows) / 1024
+        print(f"largest peak RSS of ours: {ours_rss:.0f} MB (target < {RSS_TARGET_MB} MB)")
+        print(f"suite time: {time.monotonic() - started:.0f} s")
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump([cases.describe(r) for r in rows], fh, indent=1)
     finally:
-        from docker_magics.layer.extract import safe_rmtree
-
-        safe_rmtree(work)
+        buildah.reset()
+        if args.keep:
+            print(f"work directory kept: {work}")
+        else:
+            cases._rmtree(work)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

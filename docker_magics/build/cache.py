@@ -43,7 +43,14 @@ class CacheIndex:
         return entry
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        atomic_write_json(self._path(key), {"key": key, **entry})
+        value = {"key": key, **entry}
+        try:
+            with open(self._path(key)) as fh:
+                if json.load(fh) == value:
+                    return  # unchanged (FROM is put on every build): one read, no fsync
+        except (OSError, ValueError):
+            pass
+        atomic_write_json(self._path(key), value)
 
     def mount_dir(self, mount_id: str) -> str:
         """A persistent directory for ``RUN --mount=type=cache,id=...`` (contents never keyed)."""

@@ -50,7 +50,14 @@ class _ItemOwners(OwnerOps):
         super().__init__(rootless=os.geteuid() != 0)
         self.owners = owners
 
-    def get_owner(self, path: str, st: os.stat_result, *, is_link: bool = False) -> tuple[int, int]:
+    def get_owner(
+        self,
+        path: str,
+        st: os.stat_result,
+        *,
+        is_link: bool = False,
+        xattrs: list[str] | None = None,
+    ) -> tuple[int, int]:
         return self.owners.get(path, (0, 0))
 
 

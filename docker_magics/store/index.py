@@ -72,6 +72,8 @@ class ImageIndex:
         """Point `ref` at a manifest; an image that loses its last tag stays, dangling."""
         with locked(self.lock_path):
             entries = self.entries()
+            if any(e.ref == ref and e.digest == digest for e in entries):
+                return  # a rebuild that changed nothing: no write, no fsync
             kept = [
                 e for e in entries if e.ref != ref and not (e.ref is None and e.digest == digest)
             ]
