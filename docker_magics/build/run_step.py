@@ -30,6 +30,7 @@ from ..layer.generate import write_layer
 from ..layer.owner import owner_ops
 from ..oci.image import descriptor
 from ..oci.mediatypes import OCI_LAYER
+from ..snapshot.unpack import adopt_upper
 from . import cachekey
 from .state import StageState
 
@@ -233,6 +234,8 @@ def _execute(
             with store.blobs.writer() as writer:
                 write_layer(iter(changes), writer, owner_ops())  # type: ignore[arg-type]
                 diff_id = writer.commit()
+            if c.rootfs_mode == "overlay":  # the next step's lower dir, without extracting it
+                adopt_upper(store, diff_id, os.path.join(store.containers.dir(c.id), "upper"))
         finally:
             remove_container(store, c.id, force=True)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import threading
 import time
@@ -91,7 +92,8 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
         run_cfg["WorkingDir"] = opts.workdir
     if opts.user is not None:
         run_cfg["User"] = opts.user
-    run_cfg["Hostname"] = opts.hostname or ""
+    cid = secrets.token_hex(32)
+    run_cfg["Hostname"] = opts.hostname or cid[:12]  # Docker's default: the short ID
     run_cfg["Binds"] = list(opts.volumes)
     argv = _argv(cfg, opts)
     mode = "overlay" if backend.supports_overlay else "copy"
@@ -106,6 +108,7 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
             "runtime": backend.name,
         },
         opts.name,
+        cid,
     )
     try:
         cdir = store.containers.dir(c.id)
@@ -116,9 +119,6 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     except BaseException:
         safe_rmtree(store.containers.dir(c.id))
         raise
-    if not run_cfg["Hostname"]:
-        store.containers.update(c.id, config={**run_cfg, "Hostname": c.id[:12]})
-        c = store.containers.load(c.id)
     return c
 
 

@@ -107,8 +107,11 @@ class ContainerStore:
                 return name
         return f"container_{secrets.token_hex(4)}"
 
-    def create(self, fields: dict[str, Any], name: str | None) -> Container:
-        """Reserve the name and make the directory, atomically with respect to other processes."""
+    def create(self, fields: dict[str, Any], name: str | None, cid: str | None = None) -> Container:
+        """Reserve the name and make the directory, atomically with respect to other processes.
+
+        ``cid``: the ID, when the caller needed it before (a default hostname is derived from
+        it, so the record is complete when first written)."""
         with locked(self.lock_path):
             if name:
                 if any(c.name == name for c in self.all()):
@@ -118,11 +121,13 @@ class ContainerStore:
                     )
             else:
                 name = self._free_name()
-            cid = secrets.token_hex(32)
+            cid = cid or secrets.token_hex(32)
             c = Container(id=cid, name=name, created=time.time(), **fields)
             staging = os.path.join(self.tmp_dir, f"container-{os.getpid()}-{cid[:12]}")
             os.makedirs(staging)
-            atomic_write_json(os.path.join(staging, "container.json"), asdict(c))
+            # Not fsynced, as `save` is not: a container lost to a power cut had not run yet
+            # (its name is reserved by the lock, not by the disk), and `run` should not wait.
+            atomic_write_json(os.path.join(staging, "container.json"), asdict(c), durable=False)
             os.rename(staging, self.dir(cid))
             return c
 
