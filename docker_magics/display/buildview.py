@@ -20,6 +20,8 @@ __all__ = ["BuildProgress", "BuildSummary", "StepView"]
 
 LOG_KEEP = 200  # lines kept per step
 LOG_LIVE = 12  # lines shown for the running step
+# chars kept of one line: a RUN printing without newlines must not grow the kernel's memory
+LINE_MAX = 2000
 
 STATE_STYLE = {
     # state: (label, colour)
@@ -49,11 +51,13 @@ class StepView:
     def add_log(self, data: str) -> None:
         text = self.partial + data
         lines = text.split("\n")
-        self.partial = lines.pop()
-        self.log = (self.log + lines)[-LOG_KEEP:]
+        self.partial = lines.pop()[: LINE_MAX + 1]  # one more char marks a cut line
+        cut = [s if len(s) <= LINE_MAX else s[:LINE_MAX] + "…" for s in lines[-LOG_KEEP:]]
+        self.log = (self.log + cut)[-LOG_KEEP:]
 
     def log_lines(self) -> list[str]:
-        return self.log + ([self.partial] if self.partial else [])
+        partial = self.partial if len(self.partial) <= LINE_MAX else self.partial[:LINE_MAX] + "…"
+        return self.log + ([partial] if partial else [])
 
 
 def _plan(text: str | None) -> list[StepView]:

@@ -19,6 +19,13 @@ from ..cli.commands import Output
 __all__ = ["CellOutput"]
 
 TAIL_CHARS = 8192
+# What one command may stream into a cell. Beyond this a notebook becomes too big to open (and
+# the kernel holds it all in its output buffers); the container's log keeps the rest.
+STREAM_MAX_CHARS = 8 << 20
+TRUNCATED = (
+    "\n[docker-magics: output truncated after {mb} MiB in this cell; "
+    "`%container logs NAME` shows the rest of a kept container]\n"
+)
 
 
 class _LiveStdout:
@@ -36,6 +43,7 @@ class CellOutput(Output):
         self._show = show
         self._lock = threading.Lock()
         self._tail = ""
+        self._streamed = 0
         self._decoders = {
             name: codecs.getincrementaldecoder("utf-8")(errors="replace") for name in ("out", "err")
         }
@@ -48,10 +56,17 @@ class CellOutput(Output):
         stream = sys.stdout if name == "out" else sys.stderr
         with self._lock:
             text = self._decoders[name].decode(data)
-            if text:
-                self._keep(text)
-                stream.write(text)
-                stream.flush()
+            if not text:
+                return
+            self._keep(text)
+            room = STREAM_MAX_CHARS - self._streamed
+            if room <= 0:
+                return
+            self._streamed += len(text)
+            if len(text) >= room:
+                text = text[:room] + TRUNCATED.format(mb=STREAM_MAX_CHARS >> 20)
+            stream.write(text)
+            stream.flush()
 
     def _raw_out(self, data: bytes) -> None:
         self._raw("out", data)
