@@ -62,7 +62,8 @@ class Engine:
         message: str | None = None,
         changes: list[str] | None = None,
     ) -> Image:
-        with self.store.writing():
+        name = source if isinstance(source, str) else "a stream"
+        with self.store.writing(f"importing {name}"):
             if isinstance(source, str):
                 if source == "-":
                     return images.import_tarball(
@@ -329,7 +330,7 @@ class Engine:
         author: str | None = None,
         changes: list[str] | None = None,
     ) -> Image:
-        with self.store.writing():
+        with self.store.writing(f"committing {name}"):
             return commit.commit_container(
                 self.store,
                 self.container(name),

@@ -7,6 +7,7 @@ DockerMagicsError
  +-- StoreError                          the store is missing, corrupt or locked
  |    +-- NotFoundError                  no such image, container or blob
  |    +-- ConflictError                  a name is taken, an image is in use
+ |    +-- DiskFullError                  the disk ran out of space during a write
  +-- LayerError                          a layer tar is malformed or hostile
  +-- RegistryError                       a registry refused or failed a request
  +-- ImageReferenceError (also ValueError)  a malformed image reference
@@ -23,6 +24,8 @@ __all__ = [
     "StoreError",
     "NotFoundError",
     "ConflictError",
+    "DiskFullError",
+    "is_disk_full",
     "LayerError",
     "RegistryError",
     "ImageReferenceError",
@@ -98,6 +101,25 @@ class NotFoundError(StoreError):
 
 class ConflictError(StoreError):
     """A name is already taken, or an object is still in use."""
+
+
+class DiskFullError(StoreError):
+    """No space (or quota) left while writing; says what was being written and what to do."""
+
+    def __init__(self, what: str, path: str) -> None:
+        self.what = what
+        self.path = path
+        super().__init__(
+            f"no space left on the device holding {path} while {what}; nothing half-written "
+            "was kept. Free space there (`docker-magics system prune` removes unused images "
+            "and leftovers) or move the store to a bigger disk (--root or DOCKER_MAGICS_ROOT)"
+        )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    import errno
+
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class LayerError(DockerMagicsError):

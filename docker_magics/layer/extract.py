@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from ..errors import LayerError
+from ..errors import DiskFullError, LayerError, is_disk_full
 from .owner import OwnerOps
 from .stream import archive_errors
 
@@ -282,8 +282,8 @@ def extract_layer(src: BinaryIO, target: str, *, overlay: bool, ops: OwnerOps) -
         with archive_errors("layer archive"), _open_tar(src) as tar:
             return _Extractor(target, overlay, ops).run(tar)
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise LayerError(f"no space left while extracting a layer into {target}") from exc
+        if is_disk_full(exc):
+            raise DiskFullError("extracting a layer", target) from exc
         raise
 
 

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from ..errors import NotFoundError, StoreError
+from ..errors import DiskFullError, NotFoundError, StoreError, is_disk_full
 from ..oci.digest import digest_hex, validate_digest
 from .atomic import fsync_dir
 
@@ -29,7 +29,11 @@ class BlobWriter:
         self.digest: str | None = None
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
-        self._fh.write(data)
+        try:
+            self._fh.write(data)
+        except OSError as exc:
+            self._raise_if_full(exc)
+            raise
         self._hash.update(data)
         self.size += len(data)
         return len(data)
@@ -37,10 +41,19 @@ class BlobWriter:
     def flush(self) -> None:
         self._fh.flush()
 
+    def _raise_if_full(self, exc: OSError) -> None:
+        if is_disk_full(exc):
+            self.abort()
+            raise DiskFullError("writing a blob", self._store.dir) from exc
+
     def commit(self, expected: str | None = None) -> str:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+        except OSError as exc:
+            self._raise_if_full(exc)
+            raise
         digest = "sha256:" + self._hash.hexdigest()
         if expected is not None and digest != expected:
             self.abort()
@@ -53,7 +66,10 @@ class BlobWriter:
 
     def abort(self) -> None:
         if not self._fh.closed:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError:
+                pass  # flushing the buffer failed (disk full): the file goes anyway
         try:
             os.unlink(self._tmp)
         except FileNotFoundError:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from ..errors import StoreError
+from ..errors import DiskFullError, StoreError, is_disk_full
 from .atomic import atomic_write_json
 from .blobs import BlobStore
 from .containers import ContainerStore
@@ -47,9 +48,24 @@ class Store:
     def lock_path(self, name: str) -> str:
         return os.path.join(self.root, f"{name}.lock")
 
-    def writing(self) -> AbstractContextManager[None]:
-        """Held (shared) by every writer so that `system prune` never sweeps work in progress."""
-        return locked(self.lock_path("gc"), shared=True)
+    @contextmanager
+    def writing(self, what: str = "writing to the store") -> Iterator[None]:
+        """Held (shared) by every writer so that `system prune` never sweeps work in progress.
+
+        Also where a full disk becomes one clear error, whichever file hit it (an index, a
+        record, a snapshot); the writers' temp files are removed by their own cleanups.
+        """
+        with locked(self.lock_path("gc"), shared=True):
+            try:
+                yield
+            except DiskFullError as exc:
+                if what == "writing to the store":
+                    raise
+                raise DiskFullError(f"{what} ({exc.what})", exc.path) from exc
+            except OSError as exc:
+                if is_disk_full(exc):
+                    raise DiskFullError(what, self.root) from exc
+                raise
 
     def tmp_path(self, prefix: str) -> str:
         """A fresh private directory under tmp/, named so prune can tell if its owner died."""
