@@ -23,7 +23,7 @@ import signal
 import time
 
 from ..errors import RuntimeBackendError
-from . import _sys
+from . import _sys, seccomp
 from .base import Backend, OnStart, Report, Reporter, spawn, wait_report
 from .mounts import prepare_scratch
 from .paths import contain
@@ -169,6 +169,10 @@ def _supervise_proot(rep: Reporter, cmd: list[str], env: list[str]) -> int:
     if tracer == 0:
         _sys.prctl(_sys.PR_SET_PDEATHSIG, signal.SIGQUIT)
         reset_signals()
+        try:
+            seccomp.install_enosys_filter()
+        except OSError:
+            pass  # no seccomp here: guests that use statx see host metadata, as with bare PRoot
         os.execve(cmd[0], cmd, dict(e.split("=", 1) for e in env if "=" in e))
     rep.send(f"pid {os.getpid()}")
     rep.send("ready")

@@ -20,7 +20,13 @@ import struct
 
 from . import _sys
 
-__all__ = ["install_fake_root_filter", "build_filter", "FAKED_SYSCALLS"]
+__all__ = [
+    "install_fake_root_filter",
+    "install_enosys_filter",
+    "build_filter",
+    "build_enosys_filter",
+    "FAKED_SYSCALLS",
+]
 
 # Syscall numbers per architecture: (AUDIT_ARCH, {name: nr}).
 FAKED_SYSCALLS: dict[str, tuple[int, dict[str, int]]] = {
@@ -131,7 +137,44 @@ def install_fake_root_filter() -> None:
 
     PR_SET_NO_NEW_PRIVS is what lets an unprivileged process install a filter at all.
     """
-    prog = build_filter()
+    _install(build_filter())
+
+
+# Path syscalls newer than PRoot 5.1 (Debian 12's and Ubuntu's): PRoot passes them through
+# untranslated, so they would resolve against the host's tree (node's `statx` of a guest-only
+# path fails with ENOENT). Refused with ENOSYS, glibc and libuv fall back to calls PRoot knows.
+UNTRANSLATED_SYSCALLS: dict[str, tuple[int, dict[str, int]]] = {
+    "x86_64": (0xC000003E, {"statx": 332, "openat2": 437, "faccessat2": 439}),
+    "aarch64": (0xC00000B7, {"statx": 291, "openat2": 437, "faccessat2": 439}),
+}
+_RET_ERRNO_ENOSYS = 0x00050000 | 38
+
+
+def build_enosys_filter(machine: str = _sys.MACHINE) -> list[tuple[int, int, int, int]]:
+    """Load arch (foreign -> ALLOW); load nr; one JEQ per syscall -> ENOSYS; ALLOW."""
+    if machine not in UNTRANSLATED_SYSCALLS:
+        raise OSError(38, f"seccomp: no syscall table for {machine}")
+    arch, table = UNTRANSLATED_SYSCALLS[machine]
+    numbers = list(table.values())
+    allow_at = 3 + len(numbers)
+    prog: list[tuple[int, int, int, int]] = [
+        (_LD_W_ABS, 0, 0, _OFF_ARCH),
+        (_JEQ_K, 0, allow_at - 2, arch),
+        (_LD_W_ABS, 0, 0, _OFF_NR),
+    ]
+    for nr in numbers:
+        prog.append((_JEQ_K, allow_at + 1 - (len(prog) + 1), 0, nr))
+    prog.append((_RET_K, 0, 0, _RET_ALLOW))
+    prog.append((_RET_K, 0, 0, _RET_ERRNO_ENOSYS))
+    return prog
+
+
+def install_enosys_filter() -> None:
+    """Install :func:`build_enosys_filter` on the calling thread (inherited by PRoot's tracees)."""
+    _install(build_enosys_filter())
+
+
+def _install(prog: list[tuple[int, int, int, int]]) -> None:
     raw = b"".join(struct.pack("=HBBI", *insn) for insn in prog)
     buf = ctypes.create_string_buffer(raw, len(raw))
     fprog = _SockFprog(len(prog), ctypes.cast(buf, ctypes.c_void_p))
