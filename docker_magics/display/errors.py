@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import BuildError, DockerfileError, DockerMagicsError
-from ._base import FONT, INK, View, esc
+from ._base import CODE, FONT, INK, View, esc
 
 __all__ = ["ErrorView", "error_view"]
 
@@ -53,8 +53,10 @@ class ErrorView(View):
         if self.exit_code is not None:
             rows.append(("exit code", str(self.exit_code)))
         facts = "".join(
-            f'<tr><th style="{_TH}">{esc(k)}</th>'
-            f'<td style="text-align:left"><code>{esc(v)}</code></td></tr>'
+            # Notebook CSS stripes rows white and gives them the theme's text colour (near white
+            # in a dark theme): both unreadable or patchy on this light red card.
+            f'<tr style="background:none;{INK}"><th style="{_TH}">{esc(k)}</th>'
+            f'<td style="text-align:left"><code style="{CODE}">{esc(v)}</code></td></tr>'
             for k, v in rows
         )
         tail = self._tail()
@@ -62,7 +64,7 @@ class ErrorView(View):
         if tail:
             pre = (
                 '<div style="margin-top:4px">last output:</div>'
-                '<pre style="margin:2px 0;padding:4px 6px;background:#f6f6f6;'
+                '<pre style="margin:2px 0;padding:4px 6px;background:#f6f6f6;color:inherit;'
                 f'white-space:pre-wrap">{esc(chr(10).join(tail))}</pre>'
             )
         return (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -68,10 +69,16 @@ def wait_all_ran(page: Page, timeout_ms: int) -> list[str]:
 
 
 def error_outputs(page: Page) -> list[str]:
-    """'first line -> ename: evalue' of each error output; plus any traceback text on screen."""
+    """'first line -> ename: evalue' of each error output; then what else reads as an error."""
     errors = list(page.evaluate(_ERRORS))
     tracebacks = page.locator(".jp-OutputArea-output", has_text="Traceback (most recent call")
     errors += [f"traceback on screen: {t[:200]}" for t in tracebacks.all_inner_texts()]
+    # IPython prints a UsageError as stderr text, not as an error output; our failures also
+    # show a rendered error view before the one-line CellFailed.
+    usage = page.locator(".jp-OutputArea-output", has_text=re.compile(r"^UsageError:"))
+    errors += [f"usage error on screen: {t[:200]}" for t in usage.all_inner_texts()]
+    views = page.locator(".docker-magics-error")
+    errors += [f"error view on screen: {t[:200]}" for t in views.all_inner_texts()]
     return errors
 
 
@@ -89,3 +96,5 @@ def set_theme(page: Page, theme: str) -> None:
         f"{{theme: {json.dumps(theme)}}})"
     )
     expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme, timeout=30_000)
+    # Lab covers the page with its fading splash while the theme loads: shoot after it.
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=30_000)

@@ -38,6 +38,10 @@ FROM busybox:latest
 RUN mkdir -p /app/data && echo one > /app/data/one.txt && echo "sleeping $((2 + 2))s" && sleep 4
 RUN echo two > /app/two.txt && rm /app/data/one.txt
 CMD ["cat", "/app/two.txt"]"""
+FAILING = """\
+%%dockerfile -t browser-broken -
+FROM busybox:latest
+RUN echo "about to fail" && exit 3"""
 
 
 def _write_demo(root: str) -> str:
@@ -51,6 +55,7 @@ def _write_demo(root: str) -> str:
         nbformat.v4.new_code_cell("%load_ext docker_magics"),
         nbformat.v4.new_code_cell(DEMO),
         nbformat.v4.new_code_cell("%container layers browser-demo"),
+        nbformat.v4.new_code_cell(FAILING),  # last: a failure stops Run All
     ]
     nbformat.write(nb, os.path.join(root, "browser-demo.ipynb"))
     return "browser-demo.ipynb"
@@ -115,11 +120,12 @@ def test_dockerfile_cell_and_layer_explorer(page, lab):
         # (a) Live: the step list while `sleep 4` runs, updated in place.
         build = page.locator(".docker-magics-build").first
         expect(build).to_contain_text("Building…", timeout=120_000)
-        # The RUN step's own output (the instruction says "$((2 + 2))"), streamed while it sleeps.
-        expect(build).to_contain_text("sleeping 4s", timeout=60_000)
-        expect(build.locator("progress")).to_be_visible()
-        expect(build).to_contain_text("running")
-        expect(build).to_contain_text("waiting")  # the steps after the running one
+        # The running row (progress bar) with the RUN step's own output streamed into it (the
+        # instruction says "$((2 + 2))"), while it sleeps; the steps after it wait.
+        running = build.locator("tr", has=page.locator("progress"))
+        expect(running).to_contain_text("sleeping 4s", timeout=60_000)
+        expect(running).to_contain_text("running")
+        expect(build).to_contain_text("waiting")
         shot(build, lab.artifacts, "a1-live-step-list")
         # Done: the step list folds into a closed "build log", the summary shows the image.
         summary = page.locator(".docker-magics-build-summary")
@@ -128,8 +134,8 @@ def test_dockerfile_cell_and_layer_explorer(page, lab):
         expect(build.locator("table")).to_be_hidden()
         image_id = Engine(lab.store).image("browser-demo").id.split(":")[-1][:12]
         expect(summary).to_contain_text(f"image {image_id}")
-        expect(summary).to_contain_text("4 steps")
-        expect(summary).to_contain_text("3 built")  # FROM of a pulled base counts as cached
+        # FROM counts as cached when an earlier test already pulled busybox
+        expect(summary).to_contain_text(re.compile(r"4 steps, [01] cached, [34] built"))
         shot(page.locator(".jp-Cell").nth(1), lab.artifacts, "a2-build-summary")
 
         # (b) The layer explorer widget: layer #3 selected first, as the newest.
@@ -156,7 +162,23 @@ def test_dockerfile_cell_and_layer_explorer(page, lab):
         expect(detail.locator("li", has_text="one.txt").last).to_contain_text("D one.txt")
         expect(detail.locator("li", has_text="two.txt")).to_have_count(0)
         shot(box, lab.artifacts, "b3-layers-deleted")
-        wait_all_ran(page, 60_000)
-        assert error_outputs(page) == []
+        # A failed RUN: a short error with the line, the exit code and the output; no traceback.
+        failure = page.locator(".docker-magics-error")
+        expect(failure).to_be_visible(timeout=60_000)
+        expect(failure.locator("tr", has_text="exit code")).to_contain_text("3")
+        expect(failure).to_contain_text("about to fail")
+        shot(page.locator(".jp-Cell").nth(3), lab.artifacts, "a3-failed-build")
+        set_theme(page, "JupyterLab Dark")
+        try:
+            shot(failure, lab.artifacts, "a3-dark-failed-build")
+            shot(box, lab.artifacts, "b4-dark-layers-widget")
+        finally:
+            set_theme(page, "JupyterLab Light")
+        prompts = wait_all_ran(page, 60_000)
+        assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), prompts
+        errors = error_outputs(page)
+        assert len(errors) == 2, errors
+        assert errors[0].startswith("%%dockerfile -t browser-broken - -> CellFailed"), errors
+        assert errors[1].startswith("error view on screen: "), errors
     finally:
         _shutdown_kernels(lab)

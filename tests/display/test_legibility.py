@@ -67,3 +67,11 @@ def test_small_layer_tree_opens_whole_and_counts_in_words():
     assert "1 entry<" in html and "2 entries<" in html
     big = [Change(f"bin/f{i}", "A", "file", 1) for i in range(100)]
     assert "<details>" in layer_tree_html(big)
+
+
+def test_error_card_rows_keep_dark_text():
+    from docker_magics.display.errors import ErrorView
+
+    html = ErrorView(title="a build step failed", command="RUN x", exit_code=3, line=2).to_html()
+    rows = re.findall(r'<tr style="([^"]*)"', html)
+    assert len(rows) == 3 and all(INK in r and "background:none" in r for r in rows)
