@@ -16,7 +16,7 @@ from typing import Any
 
 import fixtures
 from peers import Buildah
-from timing import Race, Sample, Series, in_fork, run_cmd, timed
+from timing import Race, Series, peak_rss, run_cmd, timed
 
 from docker_magics.api import Engine
 from docker_magics.engine.containers import plan_of
@@ -30,7 +30,7 @@ class Row:
     ours: Series
     peer: Series
     target: float | None  # minimum speed-up, None: shown for context only
-    target_text: str = ""
+    ours_is_ours: bool = True  # False: a peer-against-peer row, shown for context
 
     @property
     def speedup(self) -> float:
@@ -64,32 +64,47 @@ class Bench:
         eng.import_image(self.debian_tar, "debian:bookworm", changes=[f"ENV {fixtures.PATH_ENV}"])
         return eng
 
-    def cli(self, eng: Engine, *args: str) -> Callable[[], Sample]:
-        argv = [sys.executable, "-m", "docker_magics", "--root", eng.store.root, *args]
-        return lambda: run_cmd(argv, env=self.cli_env)
+    def __post_init__(self) -> None:
+        self._rss_later: list[tuple[Series, list[str], dict[str, str] | None]] = []
 
-    def in_process(self, race: Race, name: str, fn: Callable[[], object]) -> Series:
-        series = race.add(name, lambda: timed(fn))
-        series.rss_kb = 0
-        self._rss_later.append((series, fn))
+    def cmd(
+        self, race: Race, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> Series:
+        """A contender that is a command line (timed as a child process)."""
+        series = race.add(name, lambda: run_cmd(argv, env=env))
+        self._rss_later.append((series, argv, env))
         return series
 
-    def measure_rss(self) -> None:
-        """One extra run of each in-process contender in a fork, for its peak RSS."""
-        for series, fn in self._rss_later:
-            series.rss_kb = in_fork(fn)
+    def cli(self, race: Race, name: str, eng: Engine, *args: str) -> Series:
+        argv = [sys.executable, "-m", "docker_magics", "--root", eng.store.root, *args]
+        return self.cmd(race, name, argv, self.cli_env)
+
+    def in_process(
+        self, race: Race, name: str, fn: Callable[[], object], root: str, code: str
+    ) -> Series:
+        """A contender that is an API call in this process; ``code`` does the same call in a
+        fresh interpreter (``eng`` is ``Engine(root)``), run once for its peak RSS."""
+        series = race.add(name, lambda: timed(fn))
+        prelude = f"from docker_magics.api import Engine\neng = Engine({root!r})\n"
+        argv = [sys.executable, "-c", prelude + code]
+        self._rss_later.append((series, argv, self.cli_env))
+        return series
+
+    def measure_rss(self, before: Callable[[], object] | None = None) -> None:
+        """One extra, untimed run of each contender for its peak RSS (see ``peak_rss``)."""
+        for series, argv, env in self._rss_later:
+            if before is not None:
+                before()
+            series.rss_kb = peak_rss(argv, env)
         self._rss_later.clear()
 
-    def __post_init__(self) -> None:
-        self._rss_later: list[tuple[Series, Callable[[], object]]] = []
-
     def next(self) -> str:
-        """A new unique name part (also unique in a forked child, by its pid)."""
+        """A new unique name part."""
         self.counter[0] += 1
-        return f"{os.getpid()}-{self.counter[0]}"
+        return str(self.counter[0])
 
     def sweep(self, prefix: str) -> None:
-        """Remove stores named ``prefix*`` (also those a forked run left behind)."""
+        """Remove stores named ``prefix*``."""
         stores = os.path.join(self.work, "stores")
         for name in os.listdir(stores) if os.path.isdir(stores) else []:
             if name.startswith(prefix):
@@ -112,12 +127,14 @@ def cached_rebuild(b: Bench) -> list[Row]:
                         fh.write(f"main {n}\n")
 
         race = Race(b.runs)
-        inproc = b.in_process(race, "in-process", lambda: eng.build(ours_ctx, tags=["b:c"]))
-        cli = race.add("CLI", b.cli(eng, "build", "-q", "-t", "b:c", ours_ctx))
-        peer = race.add("buildah", lambda: b.buildah.bud(peer_ctx, "b:c"))
+        build = f"eng.build({ours_ctx!r}, tags=['b:c'])"
+        inproc = b.in_process(
+            race, "in-process", lambda: eng.build(ours_ctx, tags=["b:c"]), eng.store.root, build
+        )
+        cli = b.cli(race, "CLI", eng, "build", "-q", "-t", "b:c", ours_ctx)
+        peer = b.cmd(race, "buildah", b.buildah.bud_argv(peer_ctx, "b:c"))
         race.go(prepare)
-        prepare(0)
-        b.measure_rss()
+        b.measure_rss(lambda: prepare(0))
         what = "rebuild, last COPY changed" if changed else "cached rebuild, 10 steps"
         rows += [
             Row(f"{what} (in-process)", inproc, peer, 2 if changed else 10),
@@ -141,11 +158,17 @@ def first_build(b: Bench) -> list[Row]:
         b.buildah.prune()
 
     race = Race(b.runs, warmup=0)
-    ours_s = race.add("ours", lambda: timed(ours))
-    peer = race.add("buildah", lambda: b.buildah.bud(ctx, "b:big", "--no-cache"))
+    rss_store = os.path.join(b.work, "stores", "big-rss")
+    build = f"eng.build({ctx!r}, tags=['b:big'], no_cache=True)"
+    ours_s = b.in_process(race, "ours", ours, rss_store, build)
+    peer = b.cmd(race, "buildah", b.buildah.bud_argv(ctx, "b:big", "--no-cache"))
     race.go(prepare)
-    prepare(0)
-    ours_s.rss_kb = in_fork(ours)
+
+    def rss_prepare() -> None:
+        prepare(0)
+        b.engine("big-rss")
+
+    b.measure_rss(rss_prepare)
     b.sweep("big-")
     b.buildah.prune()
     label = f"first build: {b.files} files + {b.megabytes} MB file"
@@ -165,11 +188,14 @@ def layer_creation(b: Bench) -> list[Row]:
         upper = plan_of(eng.store, eng.container(name)).upperdir
         assert upper is not None, "layer creation is measured on the overlay backend"
         race = Race(b.runs)
-        ours = b.in_process(race, "commit", lambda name=name: eng.commit(name))
-        tar = race.add(
-            "tar|sha256sum",
-            lambda upper=upper: run_cmd(["sh", "-c", f"tar -cf - -C {upper} . | sha256sum"]),
+        ours = b.in_process(
+            race,
+            "commit",
+            lambda name=name: eng.commit(name),
+            eng.store.root,
+            f"eng.commit({name!r})",
         )
+        tar = b.cmd(race, "tar|sha256sum", ["sh", "-c", f"tar -cf - -C {upper} . | sha256sum"])
         race.go()
         b.measure_rss()
         rows.append(Row(f"layer creation, {what}", ours, tar, 0.7))
@@ -192,19 +218,26 @@ def base_size(b: Bench) -> list[Row]:
     ours: dict[str, Series] = {}
     peer: dict[str, Series] = {}
     for base, ctx in ctxs.items():
+        build = f"eng.build({ctx!r}, tags=['b:one'], no_cache=True)"
         ours[base] = b.in_process(
-            race, f"ours {base}", lambda ctx=ctx: eng.build(ctx, tags=["b:one"], no_cache=True)
+            race,
+            f"ours {base}",
+            lambda ctx=ctx: eng.build(ctx, tags=["b:one"], no_cache=True),
+            eng.store.root,
+            build,
         )
-        peer[base] = race.add(
-            f"buildah {base}", lambda ctx=ctx: b.buildah.bud(ctx, "b:one", "--no-cache")
-        )
+        peer[base] = b.cmd(race, f"buildah {base}", b.buildah.bud_argv(ctx, "b:one", "--no-cache"))
     race.go()
     b.measure_rss()
     b.buildah.prune()
     return [
         Row("one-file RUN: Debian vs busybox base (ours)", ours["debian"], ours["busybox"], 0.5),
         Row(
-            "one-file RUN: Debian vs busybox base (buildah)", peer["debian"], peer["busybox"], None
+            "one-file RUN: Debian vs busybox base (buildah)",
+            peer["debian"],
+            peer["busybox"],
+            None,
+            ours_is_ours=False,
         ),
         Row("one-file RUN on Debian, ours vs buildah", ours["debian"], peer["debian"], None),
     ]
@@ -225,13 +258,17 @@ def run_true(b: Bench) -> list[Row]:
     ctr = b.buildah.out("from", "busybox:latest")
     race = Race(b.runs)
     inproc = b.in_process(
-        race, "in-process", lambda: eng.run("busybox:latest", ["true"], remove=True)
+        race,
+        "in-process",
+        lambda: eng.run("busybox:latest", ["true"], remove=True),
+        eng.store.root,
+        "eng.run('busybox:latest', ['true'], remove=True)",
     )
-    cli = race.add("CLI", b.cli(eng, "run", "--rm", "busybox:latest", "true"))
-    floor_u = race.add("unshare", lambda: run_cmd(unshare))
-    floor_b = race.add("bwrap", lambda: run_cmd(bwrap))
-    peer = race.add(
-        "buildah run", lambda: b.buildah.timed("run", "--isolation", "chroot", ctr, "true")
+    cli = b.cli(race, "CLI", eng, "run", "--rm", "busybox:latest", "true")
+    floor_u = b.cmd(race, "unshare", unshare)
+    floor_b = b.cmd(race, "bwrap", bwrap)
+    peer = b.cmd(
+        race, "buildah run", [*b.buildah.base, "run", "--isolation", "chroot", ctr, "true"]
     )
     race.go()
     b.measure_rss()
@@ -256,45 +293,35 @@ def save_load(b: Bench) -> list[Row]:
         with open(out, "wb") as fh:
             eng.save(["debian:bookworm"], fh)
 
-    def skopeo_save() -> Sample:
+    def no_output(_: int = 0) -> None:
         if os.path.exists(peer_out):
             os.unlink(peer_out)  # docker-archive refuses to overwrite
-        return run_cmd([*skopeo, f"oci:{eng.store.root}:{ref}", f"docker-archive:{peer_out}:{ref}"])
 
     race = Race(b.runs)
-    ours_save = b.in_process(race, "save", save)
-    cli_save = race.add("save CLI", b.cli(eng, "save", "-o", out, "debian:bookworm"))
-    peer_save = race.add("skopeo", skopeo_save)
-    race.go()
-    b.measure_rss()
+    code = f"eng.save(['debian:bookworm'], open({out!r}, 'wb'))"
+    ours_save = b.in_process(race, "save", save, eng.store.root, code)
+    cli_save = b.cli(race, "save CLI", eng, "save", "-o", out, "debian:bookworm")
+    peer_save = b.cmd(
+        race, "skopeo", [*skopeo, f"oci:{eng.store.root}:{ref}", f"docker-archive:{peer_out}:{ref}"]
+    )
+    race.go(no_output)
+    b.measure_rss(no_output)
 
-    targets: list[str] = []
+    load_root = os.path.join(b.work, "stores", "load")
+    oci_dir = os.path.join(b.work, "oci-load")
 
-    def fresh(_: int) -> None:
-        for path in targets:
-            _rmtree(path)
-        targets.clear()
-
-    def load() -> None:
-        target = Engine(os.path.join(b.work, "stores", f"load-{b.next()}"))
-        targets.append(target.store.root)
-        target.load(out)
-
-    def skopeo_load() -> Sample:
-        target = os.path.join(b.work, f"oci-load-{b.next()}")
-        targets.append(target)
-        return run_cmd([*skopeo, f"docker-archive:{out}", f"oci:{target}:debian"])
+    def fresh(_: int = 0) -> None:  # untimed: both load into an empty place every time
+        _rmtree(load_root)
+        _rmtree(oci_dir)
 
     race = Race(b.runs)
-    ours_load = b.in_process(race, "load", load)
-    peer_load = race.add("skopeo", skopeo_load)
+    ours_load = b.in_process(
+        race, "load", lambda: Engine(load_root).load(out), load_root, f"eng.load({out!r})"
+    )
+    peer_load = b.cmd(race, "skopeo", [*skopeo, f"docker-archive:{out}", f"oci:{oci_dir}:debian"])
     race.go(fresh)
-    b.measure_rss()
-    fresh(0)
-    b.sweep("load-")
-    for name in os.listdir(b.work):
-        if name.startswith("oci-load-"):
-            _rmtree(os.path.join(b.work, name))
+    b.measure_rss(fresh)
+    fresh()
     return [
         Row("save 170 MB image (in-process) vs skopeo oci: -> docker-archive:",
             ours_save, peer_save, None),

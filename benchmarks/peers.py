@@ -12,18 +12,19 @@ import os
 import shutil
 import subprocess
 
-from timing import Sample, run_cmd
-
 __all__ = ["Buildah", "missing_tools", "INSTALL_HINT"]
 
 INSTALL_HINT = (
     "install them with `bash scripts/install-system-packages` (as root), or "
-    "`apt-get install buildah skopeo bubblewrap util-linux`"
+    "`apt-get install buildah skopeo bubblewrap util-linux time`"
 )
 
 
 def missing_tools() -> list[str]:
-    return [t for t in ("buildah", "skopeo", "unshare", "bwrap") if shutil.which(t) is None]
+    missing = [t for t in ("buildah", "skopeo", "unshare", "bwrap") if shutil.which(t) is None]
+    if not os.path.exists("/usr/bin/time"):  # GNU time measures peak RSS (timing.peak_rss)
+        missing.append("time")
+    return missing
 
 
 def version(tool: str) -> str:
@@ -67,9 +68,6 @@ class Buildah:
             raise RuntimeError(f"buildah {' '.join(args)}: {proc.stderr.strip()[-1500:]}")
         return proc.stdout.strip()
 
-    def timed(self, *args: str) -> Sample:
-        return run_cmd([*self.base, *args])
-
     def import_tar(self, tar: str, ref: str, env: list[str]) -> None:
         """The same root filesystem tarball as ours, as a one-layer image."""
         ctr = self.out("from", "scratch")
@@ -79,10 +77,11 @@ class Buildah:
         self.out("commit", "--quiet", "--format", "docker", ctr, ref)
         self.out("rm", ctr)
 
-    def bud(self, context: str, tag: str, *extra: str) -> Sample:
-        return self.timed(
-            "bud", "--quiet", "--layers", "--isolation", "chroot", *extra, "-t", tag, context
-        )
+    def bud_argv(self, context: str, tag: str, *extra: str) -> list[str]:
+        return [
+            *self.base,
+            "bud", "--quiet", "--layers", "--isolation", "chroot", *extra, "-t", tag, context,
+        ]  # fmt: skip
 
     def prune(self) -> None:
         """Drop build leftovers between rounds (untimed): dangling images and containers."""
