@@ -134,6 +134,23 @@ def _remove_existing(host: str, keep_dir: bool) -> bool:
     return False
 
 
+def _identity(path: str) -> tuple[int, int]:
+    st = os.lstat(path)
+    return st.st_dev, st.st_ino
+
+
+def _still_ours(path: str, made: tuple[int, int] | None, root: str) -> bool:
+    """``path`` still resolves inside ``root`` to the directory we created."""
+    real = os.path.realpath(path)
+    if made is None or not (real == root or real.startswith(root + os.sep)):
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False  # replaced by a dangling or looping link
+    return stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) == made
+
+
 class _Extractor:
     def __init__(self, target: str, overlay: bool, ops: OwnerOps) -> None:
         self.target = target
@@ -142,14 +159,21 @@ class _Extractor:
         self.result = ExtractResult()
         self.dir_times: list[tuple[str, int]] = []
         self.dir_modes: list[tuple[str, int]] = []
+        self.root = os.path.realpath(target)
+        self.made_dirs: dict[str, tuple[int, int]] = {}  # host path -> (st_dev, st_ino)
 
     def run(self, tar: tarfile.TarFile) -> ExtractResult:
         for member in tar:
             self.member(tar, member)
+        # Directory modes and times are applied last (a read-only dir must still take its
+        # children). By then a later entry may have replaced the dir, or one of its parents,
+        # with a symlink, and chmod follows links: touch only the very dir we made.
         for path, mode in reversed(self.dir_modes):
-            os.chmod(path, mode)
+            if _still_ours(path, self.made_dirs.get(path), self.root):
+                os.chmod(path, mode)
         for path, mtime in reversed(self.dir_times):
-            os.utime(path, (mtime, mtime), follow_symlinks=False)
+            if _still_ours(path, self.made_dirs.get(path), self.root):
+                os.utime(path, (mtime, mtime), follow_symlinks=False)
         return self.result
 
     def member(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
@@ -229,6 +253,7 @@ class _Extractor:
         if m.isdir():
             os.chmod(host, 0o755 | stat.S_IMODE(m.mode))
             self.dir_modes.append((host, stat.S_IMODE(m.mode)))
+            self.made_dirs[host] = _identity(host)
             self.dir_times.append((host, int(m.mtime)))
         else:
             if not is_link and not m.islnk():

@@ -98,6 +98,21 @@ CONTAINED = {
     "device-node": [(member("dev/null", tarfile.CHRTYPE, mode=0o666), None)],
     "fifo": [(member("fifo", tarfile.FIFOTYPE, mode=0o644), None)],
     "unreadable-dir": [(member("locked", DIR, mode=0o000), None), (member("locked/f"), b"x")],
+    # Found by test_fuzz_extract: dir modes were applied at the end through whatever the path
+    # had become, so a later symlink made the extractor chmod the host's directory.
+    "dir-then-outside-link": [
+        (member("d", DIR, mode=0o777), None),
+        (member("d", SYM, linkname=OUT), None),
+    ],
+    "parent-dir-then-outside-link": [
+        (member("a", DIR, mode=0o755), None),
+        (member("a/sub", DIR, mode=0o777), None),
+        (member("a", SYM, linkname=OUT), None),
+    ],
+    "dir-then-self-link": [
+        (member("d", DIR, mode=0o755), None),
+        (member("d", SYM, linkname="d"), None),
+    ],
     "weird-names": [(member("a\nb"), b"x"), (member("-rf"), b"x"), (member("é/ü"), b"x")],
 }
 
@@ -114,7 +129,8 @@ def _materialise(members, outside):
 
 
 def _snapshot(path):
-    found = {}
+    st = os.stat(path)
+    found = {path: (st.st_mode, st.st_mtime_ns)}  # the outside dir's own mode and time too
     for dirpath, dirnames, filenames in os.walk(path):
         for n in dirnames + filenames:
             p = os.path.join(dirpath, n)
@@ -129,6 +145,7 @@ def arena(tmp_path):
     outside.mkdir()
     (outside / "keep").write_text("precious")
     (outside / "secret").write_text("s3cret")
+    (outside / "sub").mkdir(mode=0o700)  # what a/sub lands on through a swapped parent
     target = tmp_path / "target"
     target.mkdir()
     return tmp_path, outside, target
