@@ -202,7 +202,10 @@ class Engine:
         return out if all else [c for c in out if c.state == "running"]
 
     def create(self, opts: RunOptions) -> Container:
-        return containers.create_container(self.store, opts, self.backend())
+        # A writer: the container is staged and its root filesystem unpacked under tmp/,
+        # which a concurrent `system prune` would otherwise sweep away mid-creation.
+        with self.store.writing(f"creating a container of {opts.image}"):
+            return containers.create_container(self.store, opts, self.backend())
 
     def run(
         self,
