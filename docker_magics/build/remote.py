@@ -17,7 +17,6 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -79,6 +78,8 @@ def parse_checksum(text: str) -> tuple[str, str]:
 def _mtime(last_modified: str | None) -> int:
     if not last_modified:
         return 0
+    from email.utils import parsedate_to_datetime  # ~10 ms of imports every build would pay
+
     try:
         return int(parsedate_to_datetime(last_modified).timestamp())
     except (TypeError, ValueError, IndexError, OverflowError):

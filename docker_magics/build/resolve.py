@@ -16,10 +16,10 @@ from ..dockerfile import instructions as ins
 from ..errors import DockerMagicsError, ImageReferenceError, NotFoundError
 from ..oci.digest import short_id
 from ..oci.reference import parse_reference
-from ..registry.progress import Progress
 from ..store.images import Image
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the registry package loads only when an image must be pulled
+    from ..registry.progress import Progress
     from .executor import Builder
 
 __all__ = ["resolve_image"]
