@@ -150,7 +150,8 @@ class Engine:
         opts = self._registry_options(
             platform=platform, mirrors=mirrors, insecure=insecure, progress=progress
         )
-        return registry_verbs.pull(self.store, ref, opts)
+        with self.store.writing(f"pulling {ref}"):  # names the pull if the disk fills up
+            return registry_verbs.pull(self.store, ref, opts)
 
     def push(
         self,

@@ -102,3 +102,26 @@ def test_cli_says_it_in_one_line(small_store, tmp_path):
     assert len(lines) == 1 and "no space left" in lines[0] and "Traceback" not in done.stderr
     check = subprocess.run([*cmd, "system", "check"], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.registry
+def test_pull_larger_than_the_disk(small_store, tmp_path, busybox_tar, monkeypatch):
+    from docker_magics.api import Engine
+    from tests.registry.conftest import start_registry, stop_registry
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    reg = start_registry(str(tmp_path / "registry"))
+    try:
+        seed = Engine(str(tmp_path / "seed"))
+        seed.import_image(busybox_tar, "busybox")
+        (tmp_path / "Dockerfile").write_text(
+            "FROM busybox\nRUN head -c 30000000 /dev/urandom > /big\n"
+        )
+        seed.build(str(tmp_path), tags=["big"])
+        ref = f"{reg.host}/full/big:1"
+        seed.push("big", ref)
+        with pytest.raises(DockerMagicsError) as caught:
+            small_store.pull(ref)
+        _assert_clean(small_store, caught.value, f"pulling {ref}")
+    finally:
+        stop_registry(reg)
