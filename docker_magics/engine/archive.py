@@ -6,6 +6,7 @@ image layout (`oci-layout`, `index.json`, `blobs/`), as Docker 25+ does, so ever
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -142,10 +143,14 @@ class _Loader:
         return fh  # type: ignore[return-value]
 
     def put(self, fh: BinaryIO, expected: str | None) -> str:
+        # Hashed here too: whether the blob was already in the store decides if a rollback may
+        # delete it, and a layer given by path (Docker form) has no expected digest to ask by.
+        h = hashlib.sha256()
         with self.store.blobs.writer() as w:
             while chunk := fh.read(1 << 20):
                 w.write(chunk)
-            existed = expected is not None and self.store.blobs.has(expected)
+                h.update(chunk)
+            existed = self.store.blobs.has("sha256:" + h.hexdigest())
             digest = w.commit(expected)
         if not existed:
             self.new_blobs.append(digest)
@@ -175,6 +180,7 @@ class _Loader:
 
     def docker(self) -> list[tuple[Image, list[str]]]:
         out = []
+        known = {e.digest for e in self.store.index.entries()}
         for entry in json.loads(self.member_bytes("manifest.json")):
             cfg_bytes = self.member_bytes(entry["Config"])
             cfg_digest = self.put(io.BytesIO(cfg_bytes), sha256_digest(cfg_bytes))
@@ -186,8 +192,12 @@ class _Loader:
                 digest = self.put(self.open(path), None)
                 layers.append(descriptor(media, digest, self.store.blobs.size(digest)))
             image = _image_from(self.store, cfg_digest, len(cfg_bytes), config, layers)
-            self.new_blobs.append(image.manifest_digest)
-            out.append((image, list(entry.get("RepoTags") or [])))
+            if image.manifest_digest not in known:  # the store's own must survive a rollback
+                self.new_blobs.append(image.manifest_digest)
+            tags = entry.get("RepoTags") or []
+            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                raise StoreError(f"{self.source}: RepoTags must be a list of names, not {tags!r}")
+            out.append((image, tags))
         return out
 
 
@@ -241,7 +251,15 @@ def load_archive(store: Store, path: str) -> list[str]:
                     )
                 for layer, diff_id in zip(image.layers, image.diff_ids):
                     verify_diff_id(store, layer, diff_id)
-        except (KeyError, ValueError, LayerError, tarfile.TarError) as exc:
+        # TypeError, AttributeError: JSON of the wrong shape (a list for an object, ...).
+        except (
+            KeyError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            LayerError,
+            tarfile.TarError,
+        ) as exc:
             loader.rollback()
             raise StoreError(f"{path}: {exc}") if not isinstance(exc, LayerError) else exc
         except BaseException:
