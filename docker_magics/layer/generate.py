@@ -99,8 +99,8 @@ def write_layer(changes: Iterator[Change], out: BinaryIO, ops: OwnerOps) -> int:
     """Write a change set as an OCI layer tar; returns the number of entries."""
     writer = LayerTarWriter(out, ops)
     for ch in sorted(changes, key=lambda c: c.path.split("/")):
-        parent, _, base = ch.path.rpartition("/")
         if ch.kind == "D":
+            parent, _, base = ch.path.rpartition("/")
             writer.add_whiteout(f"{parent}/.wh.{base}" if parent else f".wh.{base}")
             continue
         assert ch.host_path is not None

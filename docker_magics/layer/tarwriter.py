@@ -50,6 +50,7 @@ _FLUSH = 1 << 20  # headers and small files are gathered into writes of about th
 _NO_DEVICE = bytes(16)
 # The magic, then empty uname and gname: owners are numeric only.
 _MIDDLE = tarfile.POSIX_MAGIC + bytes(32 + 32)
+_MIDDLE_SUM = sum(_MIDDLE)
 _PREFIX = bytes(155 + 12)
 _ZEROS = bytes(_BLOCK)  # the unused prefix field and the block's padding
 
@@ -84,19 +85,23 @@ def _fast_header(
         dev = b"%07o\0%07o\0" % (devmajor, devminor)
     else:
         dev = _NO_DEVICE
-    buf = b"".join(
+    name_b, link_b = name.encode("ascii"), link.encode("ascii")
+    numbers = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode & 0o7777, uid, gid, size, mtime)
+    # The checksum is the sum of all 512 bytes with its own field as eight spaces (256); only
+    # these parts are not constant, so only they are summed.
+    checksum = sum(name_b) + sum(numbers) + 256 + kind[0] + sum(link_b) + _MIDDLE_SUM + sum(dev)
+    return b"".join(
         (
-            name.encode("ascii").ljust(100, b"\0"),
-            b"%07o\0%07o\0%07o\0%011o\0%011o\0        " % (mode & 0o7777, uid, gid, size, mtime),
+            name_b.ljust(100, b"\0"),
+            numbers,
+            b"%06o\0 " % checksum,
             kind,
-            link.encode("ascii").ljust(100, b"\0"),
+            link_b.ljust(100, b"\0"),
             _MIDDLE,
             dev,
             _PREFIX,
         )
     )
-    # The checksum field counts as eight spaces, which the joined bytes already hold.
-    return buf[:148] + b"%06o\0" % sum(buf) + buf[155:]
 
 
 class LayerTarWriter:
