@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import signal
@@ -373,8 +374,25 @@ def remove_container(store: Store, name: str, *, force: bool = False) -> Contain
                 f"container {c.name} is running: stop it first, or use rm -f to kill and remove it"
             )
         c = stop_container(store, c, timeout=0.0, sig=signal.SIGKILL)
-    safe_rmtree(store.containers.dir(c.id))
+    _remove_dir(store, c.id)
     return c
+
+
+def _remove_dir(store: Store, cid: str) -> None:
+    """Delete a container's directory while a detached container's monitor may still be
+    finishing: its record update waits for the lock (then finds the container gone), and a last
+    log write can still add a file while we delete, so "not empty" is retried."""
+    from ..store.lock import locked
+
+    with locked(store.containers.lock_path):
+        for attempt in range(100):
+            try:
+                safe_rmtree(store.containers.dir(cid))
+                return
+            except OSError as exc:
+                if exc.errno != errno.ENOTEMPTY or attempt == 99:
+                    raise
+                time.sleep(0.02)
 
 
 def check_backend_ok(backend: Backend) -> None:
