@@ -73,6 +73,7 @@ def test_interrupt_stops_a_build_within_a_second(engine, base_image, tmp_path, r
         took = time.monotonic() - start
         assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
         assert took < 5, f"the interrupted build took {took:.1f} s to stop"
+        print(f"[{runtime}] interrupted build stopped in {took:.2f} s")
         assert _wait_for(lambda: not processes_with(MARKER), 5), "RUN survived"
         assert mounts_under(engine.store.root) == []
         # The kernel is still usable and the store is whole.
