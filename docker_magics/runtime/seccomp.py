@@ -140,12 +140,14 @@ def install_fake_root_filter() -> None:
     _install(build_filter())
 
 
-# Path syscalls newer than PRoot 5.1 (Debian 12's and Ubuntu's): PRoot passes them through
-# untranslated, so they would resolve against the host's tree (node's `statx` of a guest-only
-# path fails with ENOENT). Refused with ENOSYS, glibc and libuv fall back to calls PRoot knows.
+# Syscalls newer than PRoot 5.1 (Debian 12's and Ubuntu's). PRoot passes path calls it does not
+# know through untranslated, so they resolve against the host's tree (node's `statx` of a
+# guest-only path fails with ENOENT); threads made by `clone3` (glibc >= 2.34) are not set up
+# as PRoot's own tracees, and most path calls from them fail with EFAULT (node's thread pool:
+# `npm install` fails). Refused with ENOSYS, glibc and libuv fall back to calls PRoot knows.
 UNTRANSLATED_SYSCALLS: dict[str, tuple[int, dict[str, int]]] = {
-    "x86_64": (0xC000003E, {"statx": 332, "openat2": 437, "faccessat2": 439}),
-    "aarch64": (0xC00000B7, {"statx": 291, "openat2": 437, "faccessat2": 439}),
+    "x86_64": (0xC000003E, {"statx": 332, "clone3": 435, "openat2": 437, "faccessat2": 439}),
+    "aarch64": (0xC00000B7, {"statx": 291, "clone3": 435, "openat2": 437, "faccessat2": 439}),
 }
 _RET_ERRNO_ENOSYS = 0x00050000 | 38
 
