@@ -1,7 +1,7 @@
 """Every tutorial in examples/ executed top to bottom by nbclient with a real kernel, in each
 world of tests/worlds.py: as root (runtime probed: root), as an unprivileged user (userns) and
 as an unprivileged user without user namespaces (PRoot, as on Binder). The kernel runs as that
-world's user, from this venv's Python (it must be readable by that user; /work/main/.venv is).
+world's user, from this venv's base Python with a world-readable copy of the venv's packages.
 Each run gets a fresh store and a copy of examples/; base images come from Docker Hub or, where
 it is unreachable, the local mirror (conftest.py).
 
@@ -89,7 +89,7 @@ def _outputs(nb, source_start: str) -> list:
     ]
 
 
-def _run(world: World, name: str, runtime: str | None, env_extra: dict[str, str]):
+def _run(world: World, name: str, runtime: str | None, env_extra: dict[str, str], env_dir: str):
     work = os.path.join(world.base, "examples")
     shutil.copytree(EXAMPLES, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     if world.name != "root":
@@ -99,13 +99,15 @@ def _run(world: World, name: str, runtime: str | None, env_extra: dict[str, str]
     env = {
         "PATH": os.path.dirname(sys.executable) + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:"
         "/usr/bin:/sbin:/bin",
-        "PYTHONPATH": world.pkg,
+        "PYTHONPATH": world.pkg if world.name == "root" else f"{world.pkg}:{env_dir}/site-packages",
         "HOME": world.home,
         "LANG": "C.UTF-8",
         "DOCKER_MAGICS_ROOT": world.store,
         **{k: os.environ[k] for k in PASS_ENV if k in os.environ},
         **env_extra,
     }
+    if world.name != "root":
+        env["JUPYTER_PATH"] = os.path.join(env_dir, "jupyter")
     if runtime:
         env["DOCKER_MAGICS_RUNTIME"] = runtime
     src = os.path.join(work, f"{name}.ipynb")
@@ -114,7 +116,11 @@ def _run(world: World, name: str, runtime: str | None, env_extra: dict[str, str]
     for p in (out, html):  # created here, so the world's user can write them
         open(p, "w").close()
         os.chmod(p, 0o666)
-    cmd = [sys.executable, os.path.join(HERE, "execute.py"), src, out, html]
+    if world.name == "root":
+        cmd = [sys.executable, os.path.join(HERE, "execute.py"), src, out, html]
+    else:  # the venv may be out of this user's reach: the base Python and a copy of its packages
+        python = os.path.realpath(sys.executable)
+        cmd = [python, os.path.join(env_dir, "execute.py"), src, out, html]
     proc = subprocess.run(
         world.prefix() + cmd,
         capture_output=True,
@@ -158,11 +164,11 @@ def _check_lesson(name: str, nb) -> None:
 
 @pytest.mark.parametrize("world_name,runtime", MODES, ids=lambda v: v or "auto")
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_clean(name, world_name, runtime, hub_env):
+def test_notebook_runs_clean(name, world_name, runtime, hub_env, kernel_env_dir):
     skip_unless_world(world_name)
     world = World(world_name)
     try:
-        result, nb, html = _run(world, name, runtime, hub_env)
+        result, nb, html = _run(world, name, runtime, hub_env, kernel_env_dir)
         mode = f"{world_name}/{runtime or 'auto'}"
         print(f"\n{name} [{mode}]: {result['seconds']} s")
         if ARTIFACTS:
