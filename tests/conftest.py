@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -30,3 +32,25 @@ def engine(tmp_path):
 def base_image(engine, busybox_tar):
     engine.import_image(busybox_tar, "busybox:latest", message="busybox rootfs")
     return "busybox:latest"
+
+
+@pytest.fixture(scope="session")
+def hub_env() -> Iterator[dict[str, str]]:
+    """Environment for notebook kernels: {} with Docker Hub, else the local mirror's URL (one
+    registry for the whole session, shared by the notebook and browser tests)."""
+    from .notebooks import mirror
+
+    if os.environ.get("DOCKER_MAGICS_REGISTRY_MIRRORS") or mirror.hub_reachable():
+        yield {}
+        return
+    for tool in ("docker-registry", "mmdebstrap"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"Docker Hub unreachable and no {tool} for the local mirror")
+    try:
+        m = mirror.start()
+    except Exception as exc:  # no route to apt sources for mmdebstrap, most likely
+        pytest.skip(f"Docker Hub unreachable and the local mirror could not be made: {exc}")
+    try:
+        yield m.env()
+    finally:
+        m.stop()

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from ..notebooks import mirror
-
 CHROMIUM = "/usr/bin/chromium"
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 PASS_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "https_proxy")
@@ -75,25 +73,6 @@ def playwright_api():
 
 
 @pytest.fixture(scope="session")
-def kernel_env() -> Iterator[dict[str, str]]:
-    """{} with Docker Hub; else the local mirror's URL (its registry runs for the session)."""
-    if os.environ.get("DOCKER_MAGICS_REGISTRY_MIRRORS") or mirror.hub_reachable():
-        yield {}
-        return
-    for tool in ("docker-registry", "mmdebstrap"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"Docker Hub unreachable and no {tool} for the local mirror")
-    try:
-        m = mirror.start()
-    except Exception as exc:  # no route to apt sources for mmdebstrap, most likely
-        pytest.skip(f"Docker Hub unreachable and the local mirror could not be made: {exc}")
-    try:
-        yield m.env()
-    finally:
-        m.stop()
-
-
-@pytest.fixture(scope="session")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> str:
     base = os.environ.get("DOCKER_MAGICS_ARTIFACTS")
     path = (
@@ -129,7 +108,7 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: str, timeout: float = 120
 
 
 @pytest.fixture(scope="session")
-def lab(playwright_api, kernel_env, artifacts, tmp_path_factory) -> Iterator[Lab]:
+def lab(playwright_api, hub_env, artifacts, tmp_path_factory) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     dirs = {n: str(base / n) for n in ("config", "data", "runtime", "settings", "ws", "ipython")}
     for d in dirs.values():
@@ -156,7 +135,7 @@ def lab(playwright_api, kernel_env, artifacts, tmp_path_factory) -> Iterator[Lab
         "IPYTHONDIR": dirs["ipython"],
         "DOCKER_MAGICS_ROOT": store,
         **{k: os.environ[k] for k in PASS_ENV if k in os.environ},
-        **kernel_env,
+        **hub_env,
     }
     cmd = [
         os.path.join(bindir, "jupyter-lab"),
