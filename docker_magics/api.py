@@ -119,6 +119,10 @@ class Engine:
             "Path": c.argv[0],
             "Args": c.argv[1:],
             "State": {"Status": c.state, "Pid": c.pid or 0, "ExitCode": c.exit_code},
+            "HostConfig": {
+                "NetworkMode": c.config.get("NetworkMode") or "host",
+                "Binds": c.config.get("Binds") or [],
+            },
             "Driver": c.rootfs_mode,
             "Runtime": c.runtime,
         }
@@ -222,6 +226,7 @@ class Engine:
         out: Sink | None = None,
         err: Sink | None = None,
         volumes: list[str] | None = None,
+        network: str = "host",
     ) -> int:
         """Create and start a container in the foreground; returns its exit code."""
         opts = RunOptions(
@@ -233,6 +238,7 @@ class Engine:
             user=user,
             entrypoint=entrypoint,
             volumes=volumes or [],
+            network=network,
         )
         c = self.create(opts)
         try:

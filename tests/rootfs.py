@@ -31,8 +31,7 @@ def make_busybox_tree(root: str) -> str:
         path = os.path.join(root, applet)
         if os.path.lexists(path) or applet == "bin/busybox":
             continue
-        depth = applet.count("/")
-        os.symlink("../" * (depth - 1) + "bin/busybox" if depth > 1 else "busybox", path)
+        os.symlink(os.path.relpath("bin/busybox", os.path.dirname(applet)), path)
     with open(os.path.join(root, "etc", "passwd"), "w") as fh:
         fh.write(
             "root:x:0:0:root:/root:/bin/sh\n"

@@ -63,6 +63,7 @@ def _opts(args: Any) -> RunOptions:
         user=args.user,
         entrypoint=args.entrypoint,
         volumes=args.volume,
+        network=args.network,
     )
 
 
@@ -323,7 +324,7 @@ def do_info(eng: Engine, args: Any, out: Output) -> int:
     out.line(f"Runtime:     {info['runtime']}")
     out.line(f"Images:      {info['images']}")
     out.line(f"Containers:  {info['containers']}")
-    out.line("Network:     the host's (containers share the host network)")
+    out.line("Network:     host (the default) or none (run --network none, RUN --network=none)")
     out.line("Backends:")
     out.line(str(probe))
     return 0

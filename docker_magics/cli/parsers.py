@@ -41,6 +41,13 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         metavar="HOST:CONTAINER[:ro]",
         help="bind-mount a host directory",
     )
+    p.add_argument(
+        "--network",
+        "--net",
+        default="host",
+        metavar="MODE",
+        help="host (the default: the host's network) or none (only a loopback interface)",
+    )
     p.add_argument("-t", "--tty", action="store_true", help="accepted; no terminal is allocated")
     p.add_argument(
         "-i",

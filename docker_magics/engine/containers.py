@@ -80,6 +80,12 @@ def _env(cfg: dict, extra: list[str]) -> list[str]:
 
 
 def create_container(store: Store, opts: RunOptions, backend: Backend) -> Container:
+    from ..runtime.network import check_mode
+
+    try:
+        network = check_mode(opts.network)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     try:
         image = store.images.resolve(opts.image)
     except (NotFoundError, ImageReferenceError):
@@ -96,6 +102,7 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     cid = secrets.token_hex(32)
     run_cfg["Hostname"] = opts.hostname or cid[:12]  # Docker's default: the short ID
     run_cfg["Binds"] = list(opts.volumes)
+    run_cfg["NetworkMode"] = network
     argv = _argv(cfg, opts)
     mode = "overlay" if backend.supports_overlay else "copy"
     c = store.containers.create(
@@ -166,6 +173,7 @@ def _specs(
         gid=gid,
         hostname=cfg.get("Hostname") or c.id[:12],
         binds=tuple(binds),
+        network=cfg.get("NetworkMode") or "host",
     )
     return rootfs, proc
 

@@ -21,3 +21,4 @@ class RunOptions:
     entrypoint: str | None = None
     hostname: str | None = None
     volumes: list[str] = field(default_factory=list)
+    network: str = "host"  # or "none"; see runtime/network.py

@@ -42,6 +42,8 @@ class Backend:
 
     name: str = ""
     supports_overlay: bool = False
+    # Can a bind be made read-only? (PRoot maps paths and cannot refuse writes through them.)
+    read_only_binds: bool = True
 
     def run(
         self,

@@ -208,9 +208,18 @@ def _mount_dev(root: str, report: Reporter, overlay: bool, userns: bool) -> None
     _sys.mount("shm", os.path.join(dev, "shm"), "tmpfs", shm_flags, "mode=1777,size=65536k")
 
 
-def _mount_sys(root: str, report: Reporter, overlay: bool) -> None:
+def _mount_sys(root: str, report: Reporter, overlay: bool, own_netns: bool) -> None:
     target = os.path.join(root, "sys")
     _ensure(target, True, report, overlay, create=True)
+    if own_netns:
+        # sysfs shows the network devices of the namespace that mounts it: a fresh one lists
+        # only the container's `lo` (allowed in a user namespace that owns the network one).
+        try:
+            flags = _sys.MS_RDONLY | _sys.MS_NOSUID | _sys.MS_NODEV | _sys.MS_NOEXEC
+            _sys.mount("sysfs", target, "sysfs", flags)
+            return
+        except OSError:
+            pass
     _sys.mount("/sys", target, None, _sys.MS_BIND | _sys.MS_REC)
     # Read-only applies per mount, so every submount (cgroup, ...) is remounted too.
     for point in _submounts(target):
@@ -251,7 +260,7 @@ def assemble(
     overlay = rootfs.is_overlay
     _mount_proc(root, report, overlay)
     _mount_dev(root, report, overlay, userns)
-    _mount_sys(root, report, overlay)
+    _mount_sys(root, report, overlay, proc.network == "none")
     _bind_etc_files(root, scratch, report, overlay)
     _bind_user(root, proc.binds, report, overlay)
     return root

@@ -2,7 +2,7 @@
 
 Process tree of a run, host pids:
 
-    caller --fork--> supervisor --unshare(NEWNS|NEWPID|NEWUTS|NEWIPC[|NEWUSER]), fork-->
+    caller --fork--> supervisor --unshare(NEWNS|NEWPID|NEWUTS|NEWIPC[|NEWUSER][|NEWNET]), fork-->
         init (pid 1 inside: mounts, pivot_root, reaps, forwards signals) --fork--> payload
 
 The supervisor exists because a new PID namespace only applies to children of the process
@@ -28,6 +28,7 @@ from ..layer.extract import safe_rmtree
 from . import _sys
 from .base import Backend, OnStart, Report, Reporter, spawn, supervise, wait_report
 from .mounts import Scratch, assemble, pivot, prepare_scratch
+from .network import loopback_up
 from .payload import FORWARDED_SIGNALS, exec_payload, exit_code
 from .spec import ProcessSpec, RootfsSpec
 
@@ -133,7 +134,8 @@ class NamespaceBackend(Backend):
         self, rep: Reporter, rootfs: RootfsSpec, proc: ProcessSpec, scratch: Scratch
     ) -> int:
         uid, gid = os.geteuid(), os.getegid()
-        _sys.unshare(_NS_FLAGS | (_sys.CLONE_NEWUSER if self.userns else 0))
+        flags = _NS_FLAGS | (_sys.CLONE_NEWUSER if self.userns else 0)
+        _sys.unshare(flags | (_sys.CLONE_NEWNET if proc.network == "none" else 0))
         if self.userns:
             write_id_maps(uid, gid)
         init = os.fork()
@@ -150,6 +152,8 @@ class NamespaceBackend(Backend):
     def _init(self, rep: Reporter, rootfs: RootfsSpec, proc: ProcessSpec, scratch: Scratch) -> None:
         os.setsid()  # no controlling terminal: guards TIOCSTI like bwrap --new-session
         _sys.prctl(_sys.PR_SET_PDEATHSIG, signal.SIGKILL)  # supervisor gone -> container gone
+        if proc.network == "none":
+            loopback_up()  # a new namespace's lo is down; Docker's --network none has it up
         pivot(assemble(rootfs, proc, scratch, rep, userns=self.userns))
         _sys.sethostname(proc.hostname)
         os.makedirs(proc.cwd, exist_ok=True)  # Docker creates a missing WORKDIR
@@ -165,8 +169,9 @@ class NamespaceBackend(Backend):
     def _enter(self, rep: Reporter, target: int, proc: ProcessSpec) -> int:
         """setns into a running container's namespaces (user first), then fork the payload."""
         names = ["ipc", "uts", "pid", "mnt"]
-        if os.stat(f"/proc/{target}/ns/user").st_ino != os.stat("/proc/self/ns/user").st_ino:
-            names.insert(0, "user")
+        for ns in ("net", "user"):  # joined only when the container has its own
+            if os.stat(f"/proc/{target}/ns/{ns}").st_ino != os.stat(f"/proc/self/ns/{ns}").st_ino:
+                names.insert(0, ns)
         try:
             fds = [os.open(f"/proc/{target}/ns/{n}", os.O_RDONLY) for n in names]
             root_fd = os.open(f"/proc/{target}/root", os.O_RDONLY | os.O_DIRECTORY)

@@ -158,7 +158,7 @@ class _Forwarder:
             pass
 
 
-def _supervise_proot(rep: Reporter, cmd: list[str], env: list[str]) -> int:
+def _supervise_proot(rep: Reporter, cmd: list[str], env: list[str], network: str) -> int:
     """The supervisor process (see the module docstring); returns the Docker exit code."""
     _sys.prctl(_sys.PR_SET_CHILD_SUBREAPER, 1)  # orphans of the guest stay findable
     os.setsid()
@@ -173,6 +173,12 @@ def _supervise_proot(rep: Reporter, cmd: list[str], env: list[str]) -> int:
             seccomp.install_enosys_filter()
         except OSError:
             pass  # no seccomp here: guests that use statx see host metadata, as with bare PRoot
+        if network == "none":
+            try:
+                seccomp.install_no_inet_filter()
+            except OSError as exc:  # never run with the host's network when none was asked for
+                os.write(2, f"docker-magics: --network none needs seccomp here: {exc}\n".encode())
+                os._exit(125)
         os.execve(cmd[0], cmd, dict(e.split("=", 1) for e in env if "=" in e))
     rep.send(f"pid {os.getpid()}")
     rep.send("ready")
@@ -222,6 +228,7 @@ class _pidfd:
 class PRootBackend(Backend):
     name = "proot"
     supports_overlay = False
+    read_only_binds = False
 
     def run(
         self,
@@ -249,7 +256,9 @@ class PRootBackend(Backend):
         try:
             cmd = proot_command(proot, root, proc, command, scratch.path)
             stdio = (stdin, stdout, stderr)
-            pid, rfd = spawn(lambda rep: _supervise_proot(rep, cmd, proot_env(env)), stdio)
+            pid, rfd = spawn(
+                lambda rep: _supervise_proot(rep, cmd, proot_env(env), proc.network), stdio
+            )
             report = wait_report(pid, rfd, on_start)
         finally:
             shutil.rmtree(scratch.path, ignore_errors=True)

@@ -15,6 +15,7 @@ x86_64 host) are allowed untouched: the architecture check keeps the numbers hon
 from __future__ import annotations
 
 import ctypes
+import socket
 import stat
 import struct
 
@@ -25,6 +26,8 @@ __all__ = [
     "install_enosys_filter",
     "build_filter",
     "build_enosys_filter",
+    "install_no_inet_filter",
+    "build_no_inet_filter",
     "FAKED_SYSCALLS",
 ]
 
@@ -174,6 +177,60 @@ def build_enosys_filter(machine: str = _sys.MACHINE) -> list[tuple[int, int, int
 def install_enosys_filter() -> None:
     """Install :func:`build_enosys_filter` on the calling thread (inherited by PRoot's tracees)."""
     _install(build_enosys_filter())
+
+
+# --network=none where no network namespace can be made (PRoot): socket() of these families is
+# refused. socket()'s family is a plain register, so seccomp can see it; connect()'s address is
+# behind a pointer, so loopback cannot be told apart and is refused as well.
+_REFUSED_FAMILIES = (socket.AF_INET, socket.AF_INET6, 17)  # 17: AF_PACKET
+_RET_ERRNO_EACCES = 0x00050000 | 13
+_X32_BIT = 0x40000000
+# native arch, its socket nr, and foreign ABIs the kernel may also run: (arch, [nrs]). A foreign
+# ABI's socketcall multiplexer hides the family in memory, so there every socket call is refused.
+SOCKET_SYSCALLS: dict[str, tuple[int, int, tuple[tuple[int, tuple[int, ...]], ...]]] = {
+    "x86_64": (0xC000003E, 41, ((0x40000003, (359, 102)),)),  # i386: socket, socketcall
+    "aarch64": (0xC00000B7, 198, ((0x40000028, (281,)),)),  # arm EABI: socket
+}
+
+
+def build_no_inet_filter(machine: str = _sys.MACHINE) -> list[tuple[int, int, int, int]]:
+    """socket(AF_INET|AF_INET6|AF_PACKET, ...) -> EACCES, for the native ABI and foreign ones."""
+    if machine not in SOCKET_SYSCALLS:
+        raise OSError(38, f"seccomp: no syscall table for {machine}")
+    arch, nr, foreign = SOCKET_SYSCALLS[machine]
+    # Assembled with labels; jumps are resolved at the end (offsets count from the next insn).
+    code: list[tuple[int, str | int, str | int, int]] = [(_LD_W_ABS, 0, 0, _OFF_ARCH)]
+    for i, (farch, _nrs) in enumerate(foreign):
+        code.append((_JEQ_K, f"foreign{i}", 0, farch))
+    code.append((_JEQ_K, 0, "allow", arch))
+    code.append((_LD_W_ABS, 0, 0, _OFF_NR))
+    code.append((_JEQ_K, "family", 0, nr))
+    code.append((_JEQ_K, "family", "allow", nr | _X32_BIT))
+    labels = {"family": len(code)}
+    code.append((_LD_W_ABS, 0, 0, _arg_low(0)))
+    for family in _REFUSED_FAMILIES:
+        code.append((_JEQ_K, "deny", 0, int(family)))
+    code.append((_RET_K, 0, 0, _RET_ALLOW))
+    for i, (_farch, nrs) in enumerate(foreign):
+        labels[f"foreign{i}"] = len(code)
+        code.append((_LD_W_ABS, 0, 0, _OFF_NR))
+        for n in nrs:
+            code.append((_JEQ_K, "deny", 0, n))
+        code.append((_RET_K, 0, 0, _RET_ALLOW))
+    labels["allow"] = len(code)
+    code.append((_RET_K, 0, 0, _RET_ALLOW))
+    labels["deny"] = len(code)
+    code.append((_RET_K, 0, 0, _RET_ERRNO_EACCES))
+
+    def jump(at: int, target: str | int) -> int:
+        return target if isinstance(target, int) else labels[target] - (at + 1)
+
+    return [(op, jump(i, jt), jump(i, jf), k) for i, (op, jt, jf, k) in enumerate(code)]
+
+
+def install_no_inet_filter() -> None:
+    """Install :func:`build_no_inet_filter` on the calling thread (inherited across exec)."""
+    _install(build_no_inet_filter())
 
 
 def _install(prog: list[tuple[int, int, int, int]]) -> None:

@@ -43,3 +43,5 @@ class ProcessSpec:
     hostname: str = "container"
     # (host path, container path, read_only)
     binds: tuple[tuple[str, str, bool], ...] = ()
+    # "host" or "none" (see ``network``)
+    network: str = "host"

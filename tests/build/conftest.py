@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -30,3 +31,13 @@ def ctx(tmp_path):
 
 def steps_by_instruction(result) -> dict[str, dict]:
     return {s["instruction"]: s for s in result.steps}
+
+
+@pytest.fixture(params=["default", pytest.param("proot", marks=pytest.mark.proot)])
+def runtime(request, monkeypatch) -> str:
+    """Run the test with the probed backend, then again with PRoot (Binder's fallback)."""
+    if request.param == "proot":
+        if shutil.which("proot") is None:
+            pytest.skip("proot is not installed (apt-get install proot)")
+        monkeypatch.setenv("DOCKER_MAGICS_RUNTIME", "proot")
+    return request.param

@@ -1,0 +1,47 @@
+"""Network modes of a container: the host's network, or none at all.
+
+There is no daemon to own a bridge, so the only modes are Docker's ``host`` and ``none``
+(BuildKit's ``RUN --network=default`` is the host's network here, as with ``buildah
+--isolation chroot``). ``none`` is a fresh network namespace whose only interface, ``lo``, is
+brought up, as Docker does: 127.0.0.1 works inside, nothing outside is reachable. PRoot cannot
+make a namespace; there ``none`` is a seccomp filter refusing IPv4, IPv6 and packet sockets
+(see ``seccomp.build_no_inet_filter``), so loopback is refused too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import socket
+import struct
+
+__all__ = ["NETWORK_MODES", "check_mode", "loopback_up"]
+
+NETWORK_MODES = ("host", "none")
+_ALIASES = {"default": "host"}  # BuildKit's name for "whatever the builder gives"
+
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+# struct ifreq: a 16-byte name, then a union whose first member here is `short ifr_flags`.
+_IFREQ = "16sH22x"
+
+
+def check_mode(mode: str) -> str:
+    """The canonical mode for ``mode``, or ValueError saying what is accepted."""
+    mode = _ALIASES.get(mode, mode)
+    if mode in NETWORK_MODES:
+        return mode
+    if mode == "bridge":
+        raise ValueError(
+            "network 'bridge' needs a daemon that owns a bridge; docker-magics has none: use "
+            "--network host (the default, the host's network) or --network none"
+        )
+    raise ValueError(f"unsupported network {mode!r}: use host (the default) or none")
+
+
+def loopback_up() -> None:
+    """Set IFF_UP on ``lo`` in the caller's network namespace (needs CAP_NET_ADMIN there)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        raw = fcntl.ioctl(s.fileno(), _SIOCGIFFLAGS, struct.pack(_IFREQ, b"lo", 0))
+        flags = struct.unpack(_IFREQ, raw)[1]
+        fcntl.ioctl(s.fileno(), _SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | _IFF_UP))
