@@ -4,7 +4,8 @@ The key (``cachekey.run_key``) is the parent chain key plus what the process see
 prefix included), environment (ENV and ARG values, proxy args excluded unless declared), user,
 cwd, mount definitions and network mode. ``--mount=type=cache`` directories persist in the
 store (``cache/mounts/``) and are bind-mounted; their contents never enter the key.
-``--network=none`` is recorded in the key and the history, but the network is the host's.
+``--network=none`` runs the step with no network but loopback (a network namespace; under PRoot a
+seccomp filter refusing IP sockets); ``default`` and ``host`` are the host's network.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..oci.image import descriptor
 from ..oci.mediatypes import OCI_LAYER
 from ..snapshot.unpack import adopt_upper
 from . import cachekey
+from .bind_mount import context_bind, stage_bind, writable
 from .state import StageState
 
 if TYPE_CHECKING:
@@ -100,17 +102,10 @@ def _mount(b: Builder, state: StageState, ins: Run, m: Mount) -> tuple[dict[str,
         path = b.store.tmp_path("tmpfs")
         b.cleanup.append(path)
         return {"type": "tmpfs", "target": target}, path
-    if m.type == "bind" and "from" not in options:
-        source = options.get("source", options.get("src", "."))
-        selected = b.context.select(source, b.error(ins, ""))
-        files = b.context.files(selected)
-        comp = {
-            "type": "bind",
-            "target": target,
-            "source": source,
-            "checksum": cachekey.files_checksum(files),
-        }
-        return comp, selected[0].host
+    if m.type == "bind":
+        if "from" in options:
+            return stage_bind(b, state, ins, options, target)
+        return context_bind(b, ins, options, target)
     raise b.error(ins, f"RUN --mount=type={m.type} is not supported yet")
 
 
@@ -131,7 +126,7 @@ def run_op(b: Builder, state: StageState, ins: Run) -> Op:
         comp, host = _mount(b, state, ins, m)
         mounts.append(comp)
         if host is not None:
-            read_only = comp["type"] == "bind" and "rw" not in comp and "readwrite" not in comp
+            read_only = comp["type"] == "bind" and not writable(comp)
             binds.append(f"{host}:{comp['target']}" + (":ro" if read_only else ""))
     script = heredoc_script(ins)
     if script is not None:
@@ -167,6 +162,14 @@ def run_op(b: Builder, state: StageState, ins: Run) -> Op:
     return Op(key, created_by, produce)
 
 
+def _network_hint(ins: Run, backend: str) -> str:
+    if ins.network != "none":
+        return ""
+    if backend == "proot":
+        return " (the step ran with --network=none: under PRoot every IP socket is refused)"
+    return " (the step ran with --network=none: no network but its own loopback)"
+
+
 def _execute(
     b: Builder, state: StageState, ins: Run, argv: list[str], env: list[str], binds: list[str]
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -193,6 +196,7 @@ def _execute(
         user=state.user,
         hostname="buildkitsandbox",
         volumes=binds,
+        network="none" if ins.network == "none" else "host",
     )
     try:
         try:
@@ -222,7 +226,7 @@ def _execute(
             if code != 0:
                 raise BuildError(
                     f"{b.filename}:{ins.line}: {ins.original.strip()!r} did not complete "
-                    f"successfully: exit code {code}",
+                    f"successfully: exit code {code}{_network_hint(ins, b.backend.name)}",
                     line=ins.line,
                     instruction=ins.original,
                     exit_code=code,

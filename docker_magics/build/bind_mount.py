@@ -1,0 +1,118 @@
+"""``RUN --mount=type=bind``: what the step sees at the target, from the context or another stage.
+
+BuildKit mounts the source read-only, or with ``rw`` writable with every write thrown away at the
+end of the step. The context is bind-mounted as it is when the backend can make the mount
+read-only; otherwise (``rw``, or PRoot, which has no read-only binds) the step gets a private
+copy, so nothing it does can reach the user's files. ``from=STAGE|IMAGE`` is always a private
+copy of that filesystem's ``source`` subtree: a step must never write into the store's unpacked
+layers, which other images share.
+
+Keys follow BuildKit: a context bind by the checksum of the files it selects (``.dockerignore``
+applied), a stage bind by that stage's chain key and the source path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import cachekey
+from .imagefs import ImageFS
+
+if TYPE_CHECKING:
+    from ..dockerfile.instructions import Run
+    from .executor import Builder
+    from .state import StageState
+
+__all__ = ["context_bind", "stage_bind", "writable"]
+
+
+def writable(options: dict[str, str]) -> bool:
+    return "rw" in options or "readwrite" in options
+
+
+def _place(dest: str, entries: Iterator[tuple[str, str, os.stat_result]]) -> None:
+    """Recreate ``(relative path, host path, lstat)`` entries under ``dest`` (parents first)."""
+    for rel, host, st in entries:
+        path = os.path.join(dest, rel) if rel else dest
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISDIR(st.st_mode):
+            os.makedirs(path, exist_ok=True)
+            os.chmod(path, mode | 0o700)  # the copy must stay fillable; fixed below
+        elif stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(host), path)
+        elif stat.S_ISREG(st.st_mode):
+            shutil.copyfile(host, path)
+            os.chmod(path, mode)
+        else:
+            continue  # devices, fifos and whiteouts are not part of what a bind shows
+        if os.geteuid() == 0:
+            os.lchown(path, st.st_uid, st.st_gid)
+
+
+def _copy(b: Builder, name: str, entries: Iterator[tuple[str, str, os.stat_result]]) -> str:
+    base = b.store.tmp_path(f"bind-{name}")
+    b.cleanup.append(base)
+    os.makedirs(base, exist_ok=True)
+    path = os.path.join(base, "source")  # the source itself: a directory or a single file
+    modes: list[tuple[str, int]] = []
+
+    def remember() -> Iterator[tuple[str, str, os.stat_result]]:
+        for rel, host, st in entries:
+            if stat.S_ISDIR(st.st_mode):
+                modes.append((os.path.join(path, rel) if rel else path, stat.S_IMODE(st.st_mode)))
+            yield rel, host, st
+
+    _place(path, remember())
+    for directory, mode in reversed(modes):
+        os.chmod(directory, mode)
+    return path
+
+
+def context_bind(
+    b: Builder, ins: Run, options: dict[str, str], target: str
+) -> tuple[dict[str, Any], str]:
+    source = options.get("source", options.get("src", "."))
+    selected = b.context.select(source, b.error(ins, ""))
+    comp = {
+        "type": "bind",
+        "target": target,
+        "source": source,
+        "checksum": cachekey.files_checksum(b.context.files(selected)),
+        **({"rw": True} if writable(options) else {}),
+    }
+    sel = selected[0]
+    if not writable(options) and b.backend.read_only_binds:
+        return comp, sel.host
+    if not sel.is_dir:
+        st = os.stat(sel.host)
+        return comp, _copy(b, "context", iter([("", os.path.realpath(sel.host), st)]))
+    prefix = len(sel.rel) + 1 if sel.rel else 0
+    walked = ((rel[prefix:], host, st) for rel, host, st in b.context.walk(sel.rel))
+    return comp, _copy(b, "context", walked)
+
+
+def stage_bind(
+    b: Builder, state: StageState, ins: Run, options: dict[str, str], target: str
+) -> tuple[dict[str, Any], str]:
+    ref = options["from"]
+    other = b.stage_for_copy(ref, ins)
+    fs = ImageFS(b.store, other.image(b.store))
+    source = options.get("source", options.get("src", "/"))
+    rel = fs.resolve(source)
+    entry = fs.lstat_raw(rel)
+    if entry is None:
+        raise b.error(ins, f"RUN --mount=type=bind,from={ref}: {source} not found in {ref}")
+    prefix = len(rel) + 1 if rel else 0
+    walked = ((e.path[prefix:], e.host, e.st) for e in fs.walk(rel))
+    comp = {
+        "type": "bind",
+        "target": target,
+        "from": other.chain,
+        "source": source,
+        **({"rw": True} if writable(options) else {}),
+    }
+    return comp, _copy(b, "stage", walked)
