@@ -371,13 +371,16 @@ class Engine:
         no_cache_filter: list[str] | None = None,
         progress: Any = None,
         timeout: float | None = None,
+        secrets: list[str] | None = None,
     ) -> Any:
         """Build a Dockerfile (``docker build``); ``progress`` receives each event (a dict).
 
+        ``secrets`` are Docker ``--secret`` values (``id=ID,src=FILE`` or ``id=ID,env=VAR``).
         Returns a ``build.BuildResult`` (image, steps, record id). Raises ``DockerfileError`` or
         ``BuildError`` with the Dockerfile line; nothing is tagged then, the cache is kept.
         """
         from .build import BuildOptions, build
+        from .build.secrets import parse_secret
 
         opts = BuildOptions(
             context=context,
@@ -391,6 +394,7 @@ class Engine:
             no_cache_filter=list(no_cache_filter or []),
             runtime=self.runtime_name,
             timeout=timeout,
+            secrets={s.id: s for s in map(parse_secret, secrets or [])},
         )
         return build(self.store, opts, progress)
 

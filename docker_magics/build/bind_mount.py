@@ -30,8 +30,13 @@ if TYPE_CHECKING:
 __all__ = ["context_bind", "stage_bind", "writable"]
 
 
-def writable(options: dict[str, str]) -> bool:
-    return "rw" in options or "readwrite" in options
+def _true(options: dict[str, Any], *names: str) -> bool:
+    return any(str(options.get(n, "false")).lower() in ("true", "1") for n in names)
+
+
+def writable(options: dict[str, Any]) -> bool:
+    """BuildKit's binds are read-only unless ``rw``/``readwrite`` (and not also ``ro``)."""
+    return _true(options, "rw", "readwrite") and not _true(options, "ro", "readonly")
 
 
 def _place(dest: str, entries: Iterator[tuple[str, str, os.stat_result]]) -> None:

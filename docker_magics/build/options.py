@@ -34,6 +34,8 @@ class BuildOptions:
     runtime: str | None = None
     # A RUN step still running after this many seconds is killed with its whole process tree.
     timeout: float | None = None
+    # `--secret`: id -> where its value comes from (``build.secrets.Secret``); never in a layer.
+    secrets: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

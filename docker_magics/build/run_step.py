@@ -34,6 +34,7 @@ from ..oci.mediatypes import OCI_LAYER
 from ..snapshot.unpack import adopt_upper
 from . import cachekey
 from .bind_mount import context_bind, stage_bind, writable
+from .secrets import secret_mount
 from .state import StageState
 
 if TYPE_CHECKING:
@@ -102,6 +103,8 @@ def _mount(b: Builder, state: StageState, ins: Run, m: Mount) -> tuple[dict[str,
         path = b.store.tmp_path("tmpfs")
         b.cleanup.append(path)
         return {"type": "tmpfs", "target": target}, path
+    if m.type == "secret":
+        return secret_mount(b, ins, options, target)
     if m.type == "bind":
         if "from" in options:
             return stage_bind(b, state, ins, options, target)
@@ -126,7 +129,7 @@ def run_op(b: Builder, state: StageState, ins: Run) -> Op:
         comp, host = _mount(b, state, ins, m)
         mounts.append(comp)
         if host is not None:
-            read_only = comp["type"] == "bind" and not writable(comp)
+            read_only = comp["type"] == "secret" or (comp["type"] == "bind" and not writable(comp))
             binds.append(f"{host}:{comp['target']}" + (":ro" if read_only else ""))
     script = heredoc_script(ins)
     if script is not None:

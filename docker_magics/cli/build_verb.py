@@ -49,6 +49,13 @@ def add_parser(sub: argparse._SubParsersAction, verb: Callable[..., Any] | None 
         metavar="SECONDS",
         help="kill a RUN step (and every process it started) that runs longer than this",
     )
+    p.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="id=ID[,src=FILE|,env=VAR]",
+        help="a secret for RUN --mount=type=secret (never stored in the image or the cache)",
+    )
     p.add_argument("--metadata-file", help="write the build record (steps, reasons) as JSON here")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the image ID")
     p.add_argument("context", help="the build context directory")
@@ -152,6 +159,7 @@ def do_build(eng: Engine, args: Any, out: Output) -> int:
             no_cache_filter=args.no_cache_filter,
             progress=progress,
             timeout=args.timeout,
+            secrets=args.secret,
         )
     except DockerMagicsError as exc:
         record = getattr(exc, "build_record", None)

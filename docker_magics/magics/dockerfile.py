@@ -189,6 +189,7 @@ def run_dockerfile(magics: DockerMagics, line: str, cell: str) -> Any:
             no_cache_filter=args.no_cache_filter,
             progress=progress,
             timeout=args.timeout,
+            secrets=args.secret,
         )
     except (KeyboardInterrupt, UsageError):
         raise
