@@ -3,7 +3,8 @@
 Every byte is checked before the store trusts it: the manifest against its digest (over the raw
 bytes), each blob against its descriptor's digest and size while it streams to a temp file (the
 store's `BlobWriter` refuses a mismatch). Layers download in parallel on a small pool. What this
-module does *not* do is tag: the engine unpacks first (checking diff_ids) and tags last.
+module does *not* do is tag (the engine does, once every blob is in) or unpack (layers are
+unpacked, and their diff_ids checked, on first use).
 """
 
 from __future__ import annotations

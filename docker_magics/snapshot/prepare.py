@@ -31,10 +31,17 @@ class RootfsPlan:
     directory: str | None = None
 
 
+def image_name(image: Image) -> str:
+    """How errors name an image: its first tag, else its short ID."""
+    return image.refs[0] if image.refs else image.id.removeprefix("sha256:")[:12]
+
+
 def lower_dirs(store: Store, image: Image) -> list[str]:
-    """Unpack (once) and list the image's layers, top-most first."""
+    """Unpack (once; pulled and loaded images arrive packed) and list the image's layers,
+    top-most first. A layer whose content does not match its diff_id is refused here."""
+    name = image_name(image)
     dirs = [
-        ensure_unpacked(store, layer, diff_id)
+        ensure_unpacked(store, layer, diff_id, image=name)
         for layer, diff_id in zip(image.layers, image.diff_ids)
     ]
     return list(reversed(dirs))
@@ -66,7 +73,7 @@ def prepare_copy(store: Store, image: Image, cdir: str) -> RootfsPlan:
         safe_rmtree(rootfs)
     os.makedirs(rootfs)
     for layer, diff_id in zip(image.layers, image.diff_ids):
-        unpack_into(store, layer, diff_id, rootfs, overlay=False)
+        unpack_into(store, layer, diff_id, rootfs, overlay=False, image=image_name(image))
     save_manifest(take_manifest(rootfs), os.path.join(cdir, MANIFEST_NAME))
     return RootfsPlan(mode="copy", directory=rootfs)
 

@@ -33,19 +33,37 @@ def snapshot_path(store: Store, diff_id: str) -> str:
     return os.path.join(store.snapshots_dir, digest_hex(diff_id))
 
 
+def _mismatch(layer: dict[str, Any], diff_id: str, got: str | None, image: str) -> LayerError:
+    of = f" of image {image}" if image else ""
+    return LayerError(
+        f"layer {layer['digest']}{of} does not match its diff_id: expected {diff_id}, "
+        f"got {got}; the image is corrupt and this layer was not used (remove the image with "
+        "`rmi`)"
+    )
+
+
 def unpack_into(
-    store: Store, layer: dict[str, Any], diff_id: str, target: str, *, overlay: bool
+    store: Store,
+    layer: dict[str, Any],
+    diff_id: str,
+    target: str,
+    *,
+    overlay: bool,
+    image: str = "",
 ) -> None:
-    """Extract one layer blob into `target`, checking the uncompressed bytes against `diff_id`."""
-    with store.blobs.open(layer["digest"]) as raw, archive_errors(f"layer {layer['digest']}"):
+    """Extract one layer blob into `target`, checking the uncompressed bytes against `diff_id`.
+
+    The check comes at the end of the stream, so on a mismatch `target` holds the layer's files:
+    callers extract into a place they remove on error (`ensure_unpacked`: a staging dir).
+    `image` names the image in the error.
+    """
+    where = f"layer {layer['digest']}" + (f" of image {image}" if image else "")
+    with store.blobs.open(layer["digest"]) as raw, archive_errors(where):
         reader = HashingReader(open_decompressed(raw))
         extract_layer(io.BufferedReader(reader, 1 << 20), target, overlay=overlay, ops=owner_ops())
         reader.drain()
     if reader.digest != diff_id:
-        raise LayerError(
-            f"layer {layer['digest']} does not match its diff_id: expected {diff_id}, "
-            f"got {reader.digest}; the image is corrupt (try `system check`)"
-        )
+        raise _mismatch(layer, diff_id, reader.digest, image)
 
 
 def verify_diff_id(store: Store, layer: dict[str, Any], diff_id: str) -> None:
@@ -60,10 +78,7 @@ def verify_diff_id(store: Store, layer: dict[str, Any], diff_id: str) -> None:
         reader = HashingReader(open_decompressed(raw))
         reader.drain()
     if reader.digest != diff_id:
-        raise LayerError(
-            f"layer {layer['digest']} does not match its diff_id: expected {diff_id}, "
-            f"got {reader.digest}; the image is corrupt (try `system check`)"
-        )
+        raise _mismatch(layer, diff_id, reader.digest, "")
 
 
 def adopt_upper(store: Store, diff_id: str, upper: str) -> bool:
@@ -90,13 +105,19 @@ def adopt_upper(store: Store, diff_id: str, upper: str) -> bool:
     return True
 
 
-def ensure_unpacked(store: Store, layer: dict[str, Any], diff_id: str) -> str:
+def ensure_unpacked(store: Store, layer: dict[str, Any], diff_id: str, *, image: str = "") -> str:
+    """The snapshot of a layer, unpacked now if it is not yet (pulled and loaded images are not).
+
+    The layer is extracted into a staging dir and renamed into place only if its uncompressed
+    bytes matched `diff_id`; a mismatch raises LayerError (naming the layer, and `image` if
+    given) and leaves no snapshot and no staging dir behind.
+    """
     final = snapshot_path(store, diff_id)
     if os.path.isdir(final):
         return final
     staging = store.tmp_path("unpack")
     try:
-        unpack_into(store, layer, diff_id, staging, overlay=True)
+        unpack_into(store, layer, diff_id, staging, overlay=True, image=image)
         os.chmod(staging, 0o755)
         try:
             os.rename(staging, final)

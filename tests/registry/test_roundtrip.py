@@ -9,8 +9,9 @@ import pytest
 
 from docker_magics.api import Engine
 from docker_magics.engine.pull import pull_if_missing
-from docker_magics.errors import DockerMagicsError, RegistryError
+from docker_magics.errors import DockerMagicsError, LayerError, RegistryError
 from docker_magics.oci.mediatypes import OCI_INDEX, OCI_LAYER_GZIP
+from docker_magics.snapshot.prepare import lower_dirs
 from docker_magics.snapshot.unpack import snapshot_path
 
 from .conftest import need
@@ -20,9 +21,28 @@ pytestmark = pytest.mark.registry
 
 
 def _snapshot_listing(engine: Engine, name: str) -> dict[str, str]:
+    """The files of a one-layer image's snapshot, unpacked now if it is not yet (after a pull)."""
     image = engine.image(name)
     assert len(image.diff_ids) == 1
+    assert lower_dirs(engine.store, image) == [snapshot_path(engine.store, image.diff_ids[0])]
     return tree_listing(snapshot_path(engine.store, image.diff_ids[0]))
+
+
+def test_pull_does_not_unpack_and_run_unpacks_on_first_use(engine, base_image, registry, tmp_path):
+    name = f"{registry.host}/lazy/bb:1"
+    engine.push(base_image, name)
+    other = Engine(str(tmp_path / "other"))
+    image = other.pull(name)
+    assert os.listdir(other.store.snapshots_dir) == []  # verified and tagged, still packed
+    assert image.refs == [name]
+    out: list[bytes] = []
+    try:
+        code = other.run(name, ["cat", "/etc/group"], remove=True, out=out.append)
+    except DockerMagicsError as exc:
+        pytest.skip(f"no runtime backend here: {exc}")
+    assert code == 0 and b"nogroup" in b"".join(out)
+    if other.backend().supports_overlay:  # the layer is a shared snapshot now
+        assert os.listdir(other.store.snapshots_dir) == [image.diff_ids[0].split(":", 1)[1]]
 
 
 def test_push_then_skopeo_and_umoci_see_the_same_files(
@@ -173,19 +193,35 @@ def test_tampered_blob_is_refused_and_leaves_nothing(
     assert pushed.digest not in set(other.store.blobs.digests())
 
 
-def test_wrong_diff_id_is_refused_and_leaves_nothing(engine, base_image, registry, tmp_path):
+def test_wrong_diff_id_is_refused_at_first_use_and_leaves_no_snapshot(
+    engine, base_image, registry, tmp_path
+):
+    """A pull checks blob digests, not diff_ids (that would mean gunzipping every layer): an image
+    whose config lies about a layer's diff_id is pulled, and refused when the layer is unpacked."""
     image = engine.image(base_image)
     bogus = dict(image.config)
-    bogus["rootfs"] = {"type": "layers", "diff_ids": ["sha256:" + "ab" * 32]}
+    lie = "sha256:" + "ab" * 32
+    bogus["rootfs"] = {"type": "layers", "diff_ids": [lie]}
     with engine.store.writing():
-        lie = engine.store.images.create(bogus, image.layers)
-    engine.store.images.tag(lie, "liar:1")
-    engine.push("liar:1", f"{registry.host}/liar/bb:1")
+        liar = engine.store.images.create(bogus, image.layers)
+    engine.store.images.tag(liar, "liar:1")
+    name = f"{registry.host}/liar/bb:1"
+    engine.push("liar:1", name)
     other = Engine(str(tmp_path / "other"))
-    before = store_state(other)
+    pulled = other.pull(name)
+    assert pulled.diff_ids == [lie]
+    with pytest.raises(LayerError) as caught:
+        lower_dirs(other.store, other.image(name))
+    text = str(caught.value)
+    assert "does not match its diff_id" in text and name in text
+    assert pulled.layers[0]["digest"] in text and lie in text
+    assert os.listdir(other.store.snapshots_dir) == []
+    assert os.listdir(other.store.tmp_dir) == []  # no staging dir left either
+    before = {c.id for c in other.ps(all=True)}
     with pytest.raises(DockerMagicsError, match="diff_id"):
-        other.pull(f"{registry.host}/liar/bb:1")
-    assert store_state(other) == before
+        other.run(name, ["true"], remove=True)
+    assert {c.id for c in other.ps(all=True)} == before  # no half-made container
+    assert os.listdir(other.store.snapshots_dir) == []
 
 
 def _put_index(engine, registry, repo: str, entries: list[dict]) -> None:
