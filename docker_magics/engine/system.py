@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ..errors import StoreError
 from ..layer.extract import safe_rmtree
 from ..oci.digest import digest_hex
+from ..snapshot.flat import live_flat_names
 from ..store.lock import locked
 from ..store.store import Store
 
@@ -114,19 +115,21 @@ def prune_store(store: Store, *, all_images: bool = False) -> PruneReport:
                 report.images += 1
         keep = referenced_blobs(store)
         diff_ids: set[str] = set()
+        chains: list[list[str]] = []
         for digest in keep:
             try:
                 cfg = json.loads(store.blobs.read_bytes(digest))
             except (StoreError, ValueError, UnicodeDecodeError):
                 continue
             if isinstance(cfg, dict) and "rootfs" in cfg:
-                diff_ids.update(cfg["rootfs"].get("diff_ids", []))
+                chains.append(list(cfg["rootfs"].get("diff_ids", [])))
+                diff_ids.update(chains[-1])
         for digest in list(store.blobs.digests()):
             if digest not in keep:
                 report.bytes_freed += store.blobs.size(digest)
                 store.blobs.remove(digest)
                 report.blobs += 1
-        live = {digest_hex(d) for d in diff_ids} | {"empty"}
+        live = {digest_hex(d) for d in diff_ids} | {"empty"} | live_flat_names(chains)
         for name in os.listdir(store.snapshots_dir):
             if name not in live:
                 safe_rmtree(os.path.join(store.snapshots_dir, name))

@@ -2,7 +2,8 @@
 
 overlay: the image's unpacked layers as lower dirs plus a per-container upper dir.
 copy:    a private flattened tree (for PRoot, or where overlay mounts are refused) and a manifest of
-         it, so a later commit can find what changed by comparison.
+         it, so a later commit can find what changed by comparison; copied from the base image's
+         extracted tree (``flat``) with only the layers above it extracted.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ..layer.extract import safe_rmtree
 from ..layer.mtree import save_manifest, take_manifest
 from ..store.images import Image
 from ..store.store import Store
+from .flat import copy_tree, ensure_flat, flat_base
 from .unpack import ensure_unpacked, unpack_into
 
 __all__ = ["RootfsPlan", "prepare_overlay", "prepare_copy", "lower_dirs", "MANIFEST_NAME"]
@@ -72,8 +74,19 @@ def prepare_copy(store: Store, image: Image, cdir: str) -> RootfsPlan:
     if os.path.exists(rootfs):
         safe_rmtree(rootfs)
     os.makedirs(rootfs)
-    for layer, diff_id in zip(image.layers, image.diff_ids):
-        unpack_into(store, layer, diff_id, rootfs, overlay=False, image=image_name(image))
+    name = image_name(image)
+    pairs = list(zip(image.layers, image.diff_ids))
+    done = 0
+    if pairs:
+        # The base's extracted tree, copied natively; only the layers above it are extracted.
+        base = flat_base(store, image)
+        if copy_tree(ensure_flat(store, image, base, name), rootfs):
+            done = base
+        else:
+            safe_rmtree(rootfs)
+            os.makedirs(rootfs)
+    for layer, diff_id in pairs[done:]:
+        unpack_into(store, layer, diff_id, rootfs, overlay=False, image=name)
     save_manifest(take_manifest(rootfs), os.path.join(cdir, MANIFEST_NAME))
     return RootfsPlan(mode="copy", directory=rootfs)
 
