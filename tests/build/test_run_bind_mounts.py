@@ -22,7 +22,9 @@ FROM busybox
 
 def _sh(engine, image: str, script: str) -> tuple[int, str]:
     chunks: list[bytes] = []
-    code = engine.run(image, ["sh", "-c", script], out=chunks.append, err=chunks.append, remove=True)
+    code = engine.run(
+        image, ["sh", "-c", script], out=chunks.append, err=chunks.append, remove=True
+    )
     return code, b"".join(chunks).decode()
 
 
@@ -42,8 +44,7 @@ def test_bind_from_a_stage(runtime, engine, base_image, ctx):
 
 def test_bind_from_a_stage_never_writes_into_it(runtime, engine, base_image, ctx):
     ctx.dockerfile(
-        STAGES.format(version=1)
-        + "RUN --mount=type=bind,from=builder,source=/out,target=/in,rw "
+        STAGES.format(version=1) + "RUN --mount=type=bind,from=builder,source=/out,target=/in,rw "
         "echo changed > /in/app && touch /in/new && ls /in > /listing\n"
         "RUN --mount=type=bind,from=builder,source=/out,target=/in cat /in/app > /again\n"
     )

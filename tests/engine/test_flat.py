@@ -52,7 +52,9 @@ def _tree(root: str) -> dict[str, tuple]:
 
 def _sh(engine: Engine, image: str, script: str) -> tuple[int, str]:
     chunks: list[bytes] = []
-    code = engine.run(image, ["sh", "-c", script], out=chunks.append, err=chunks.append, remove=True)
+    code = engine.run(
+        image, ["sh", "-c", script], out=chunks.append, err=chunks.append, remove=True
+    )
     return code, b"".join(chunks).decode()
 
 
