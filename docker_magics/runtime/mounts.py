@@ -27,12 +27,14 @@ from dataclasses import dataclass
 
 from . import _sys
 from .base import Reporter
+from .leftovers import owner_tag, sweep
 from .paths import contain
 from .spec import ProcessSpec, RootfsSpec
 
 __all__ = ["Scratch", "prepare_scratch", "assemble", "pivot", "overlay_options"]
 
 ETC_FILES = ("hosts", "resolv.conf", "hostname")
+SCRATCH_PREFIX = "docker-magics-rt-"
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 DEV_LINKS = {
     "fd": "/proc/self/fd",
@@ -54,7 +56,8 @@ class Scratch:
 
 def prepare_scratch(proc: ProcessSpec, base: str | None = None) -> Scratch:
     """Create the scratch dir in the caller (host side); the caller removes it afterwards."""
-    path = tempfile.mkdtemp(prefix="docker-magics-rt-", dir=base)
+    sweep(SCRATCH_PREFIX, base)  # what callers killed before their cleanup left behind
+    path = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{owner_tag()}-", dir=base)
     os.chmod(path, 0o755)
     shim = os.path.join(path, "shim")
     for d in ("etc", "proc", "dev", "sys"):
