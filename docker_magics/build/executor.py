@@ -19,7 +19,7 @@ from typing import Any
 from ..dockerfile import Dockerfile, Stage, expand, parse_stages
 from ..dockerfile import instructions as ins
 from ..engine.passwd import resolve_user
-from ..errors import DockerfileError, DockerMagicsError, RuntimeBackendError
+from ..errors import DiskFullError, DockerfileError, DockerMagicsError, RuntimeBackendError
 from ..layer.extract import safe_rmtree
 from ..oci.image import history_entry, host_platform, timestamp
 from ..oci.reference import parse_reference
@@ -310,7 +310,11 @@ class Builder:
         else:
             reason = self.log.reason(stage, index, item, op.key, no_cache)
             self.log.miss(sid, reason)
-            layer, diff_id = op.produce()
+            try:
+                layer, diff_id = op.produce()
+            except DiskFullError as exc:  # same error, but naming the Dockerfile line
+                where = f"{self.filename}:{item.line}: {item.original.strip()!r}: {exc.what}"
+                raise DiskFullError(where, exc.path) from exc
             created = timestamp()
             chain = op.key.digest
             if no_cache:

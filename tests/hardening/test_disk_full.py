@@ -74,6 +74,7 @@ def test_layer_write_of_a_run_step(small_store, tmp_path):
     with pytest.raises(DockerMagicsError) as caught:
         small_store.build(str(tmp_path), tags=["fat"])
     _assert_clean(small_store, caught.value, "writing a blob")
+    assert "Dockerfile:2: 'RUN head -c" in str(caught.value)  # names the step
     assert small_store.ps(all=True) == [], "the RUN's container was left behind"
     (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN echo small > /small\n")
     small_store.build(str(tmp_path), tags=["thin"])
