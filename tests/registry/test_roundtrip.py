@@ -224,6 +224,27 @@ def test_wrong_diff_id_is_refused_at_first_use_and_leaves_no_snapshot(
     assert os.listdir(other.store.snapshots_dir) == []
 
 
+def test_config_that_does_not_fit_the_manifest_fails_the_pull_and_leaves_nothing(
+    engine, base_image, registry, tmp_path
+):
+    """The config downloads alongside the layers; when it lists more diff_ids than the manifest
+    has layers, the pull fails after the downloads and removes every blob it wrote."""
+    image = engine.image(base_image)
+    bogus = dict(image.config)
+    bogus["rootfs"] = {"type": "layers", "diff_ids": image.diff_ids + ["sha256:" + "cd" * 32]}
+    with engine.store.writing():
+        odd = engine.store.images.create(bogus, image.layers)
+    engine.store.images.tag(odd, "odd:1")
+    engine.push("odd:1", f"{registry.host}/odd/bb:1")
+    other = Engine(str(tmp_path / "other"))
+    before = store_state(other)
+    events = []
+    with pytest.raises(RegistryError, match="layer count differs from diff_ids"):
+        other.pull(f"{registry.host}/odd/bb:1", progress=events.append)
+    assert {e.kind for e in events if e.action == "downloaded"} == {"config", "layer"}
+    assert store_state(other) == before
+
+
 def _put_index(engine, registry, repo: str, entries: list[dict]) -> None:
     from docker_magics.registry import RegistryClient
     from docker_magics.registry.config import Endpoint
