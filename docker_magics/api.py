@@ -148,7 +148,10 @@ class Engine:
         insecure: list[str] | None = None,
         progress: Any = None,
     ) -> Image:
-        """`docker pull`: verified, unpacked, then tagged; nothing is left behind on failure."""
+        """`docker pull`: every blob verified, then tagged; nothing is left behind on failure.
+
+        Layers are unpacked (and checked against their diff_ids) on first use, not here.
+        """
         from .engine import pull as registry_verbs
 
         opts = self._registry_options(

@@ -38,7 +38,7 @@ def commit(eng: Engine, n: int) -> None:
 
 
 def pull(eng: Engine, n: int, registry: str) -> None:
-    # Remove and prune first, so the pull downloads and unpacks again (and prune gets killed).
+    # Remove and prune first, so the pull downloads again (and prune gets killed).
     ref = f"{registry}/chaos/img:{n % 3}"
     try:
         eng.rmi(ref)
