@@ -16,34 +16,23 @@ A flat tree is never handed to a container itself, only copied, so nothing can w
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
 
 from ..layer.extract import safe_rmtree
+from ..oci.digest import chain_ids, digest_hex
 from ..store.images import Image
 from ..store.store import Store
 from .unpack import unpack_into
 
-__all__ = ["chain_ids", "flat_base", "ensure_flat", "copy_tree", "live_flat_names", "PREFIX"]
+__all__ = ["flat_base", "ensure_flat", "copy_tree", "live_flat_names", "PREFIX"]
 
 PREFIX = "flat-"
 
 
-def chain_ids(diff_ids: list[str]) -> list[str]:
-    """OCI ChainIDs of every prefix: ChainID(L1) = DiffID(L1), then sha256("<prev> <diff_id>")."""
-    out: list[str] = []
-    for diff_id in diff_ids:
-        if not out:
-            out.append(diff_id)
-        else:
-            out.append("sha256:" + hashlib.sha256(f"{out[-1]} {diff_id}".encode()).hexdigest())
-    return out
-
-
 def _path(store: Store, chain_id: str) -> str:
-    return os.path.join(store.snapshots_dir, PREFIX + chain_id.split(":", 1)[-1])
+    return os.path.join(store.snapshots_dir, PREFIX + digest_hex(chain_id))
 
 
 def flat_base(store: Store, image: Image) -> int:
@@ -107,5 +96,5 @@ def live_flat_names(diff_id_chains: list[list[str]]) -> set[str]:
     names = set()
     for diff_ids in diff_id_chains:
         for chain in chain_ids(diff_ids):
-            names.add(PREFIX + chain.split(":", 1)[-1])
+            names.add(PREFIX + digest_hex(chain))
     return names

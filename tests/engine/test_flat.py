@@ -17,7 +17,8 @@ import pytest
 
 from docker_magics.api import Engine, RunOptions
 from docker_magics.layer.mtree import walk
-from docker_magics.snapshot.flat import PREFIX, chain_ids
+from docker_magics.oci.digest import chain_ids
+from docker_magics.snapshot.flat import PREFIX
 from docker_magics.snapshot.unpack import unpack_into
 
 
