@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..dockerfile.instructions import mount_flag
 from . import cachekey
 from .imagefs import ImageFS
 
@@ -30,50 +31,38 @@ if TYPE_CHECKING:
 __all__ = ["context_bind", "stage_bind", "writable"]
 
 
-def _true(options: dict[str, Any], *names: str) -> bool:
-    return any(str(options.get(n, "false")).lower() in ("true", "1") for n in names)
-
-
-def writable(options: dict[str, Any]) -> bool:
+def writable(options: Mapping[str, Any]) -> bool:
     """BuildKit's binds are read-only unless ``rw``/``readwrite`` (and not also ``ro``)."""
-    return _true(options, "rw", "readwrite") and not _true(options, "ro", "readonly")
-
-
-def _place(dest: str, entries: Iterator[tuple[str, str, os.stat_result]]) -> None:
-    """Recreate ``(relative path, host path, lstat)`` entries under ``dest`` (parents first)."""
-    for rel, host, st in entries:
-        path = os.path.join(dest, rel) if rel else dest
-        mode = stat.S_IMODE(st.st_mode)
-        if stat.S_ISDIR(st.st_mode):
-            os.makedirs(path, exist_ok=True)
-            os.chmod(path, mode | 0o700)  # the copy must stay fillable; fixed below
-        elif stat.S_ISLNK(st.st_mode):
-            os.symlink(os.readlink(host), path)
-        elif stat.S_ISREG(st.st_mode):
-            shutil.copyfile(host, path)
-            os.chmod(path, mode)
-        else:
-            continue  # devices, fifos and whiteouts are not part of what a bind shows
-        if os.geteuid() == 0:
-            os.lchown(path, st.st_uid, st.st_gid)
+    return mount_flag(options, "rw", "readwrite") and not mount_flag(options, "ro", "readonly")
 
 
 def _copy(b: Builder, name: str, entries: Iterator[tuple[str, str, os.stat_result]]) -> str:
-    base = b.store.tmp_path(f"bind-{name}")
-    b.cleanup.append(base)
-    os.makedirs(base, exist_ok=True)
-    path = os.path.join(base, "source")  # the source itself: a directory or a single file
-    modes: list[tuple[str, int]] = []
+    """A private copy of ``(relative path, host path, lstat)`` entries (parents first); its path.
 
-    def remember() -> Iterator[tuple[str, str, os.stat_result]]:
-        for rel, host, st in entries:
-            if stat.S_ISDIR(st.st_mode):
-                modes.append((os.path.join(path, rel) if rel else path, stat.S_IMODE(st.st_mode)))
-            yield rel, host, st
-
-    _place(path, remember())
-    for directory, mode in reversed(modes):
-        os.chmod(directory, mode)
+    Directories are made writable while they fill and get their own modes back at the end,
+    deepest first.
+    """
+    path = os.path.join(b.store.tmp_path(f"bind-{name}"), "source")  # a directory or one file
+    b.cleanup.append(os.path.dirname(path))
+    dir_modes: list[tuple[str, int]] = []
+    for rel, host, st in entries:
+        dest = os.path.join(path, rel) if rel else path
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISDIR(st.st_mode):
+            os.makedirs(dest, exist_ok=True)
+            os.chmod(dest, mode | 0o700)
+            dir_modes.append((dest, mode))
+        elif stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(host), dest)
+        elif stat.S_ISREG(st.st_mode):
+            shutil.copyfile(host, dest)
+            os.chmod(dest, mode)
+        else:
+            continue  # devices, fifos and whiteouts are not part of what a bind shows
+        if os.geteuid() == 0:
+            os.lchown(dest, st.st_uid, st.st_gid)
+    for dest, mode in reversed(dir_modes):
+        os.chmod(dest, mode)
     return path
 
 

@@ -13,6 +13,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..dockerfile.instructions import mount_flag
 from ..errors import UsageError
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def secret_mount(b: Builder, ins: Run, options: dict[str, str], target: str) -> 
     comp = {"type": "secret", "id": secret_id, "target": target, "mode": oct(mode)}
     secret = b.opts.secrets.get(secret_id)
     if secret is None:
-        if options.get("required", "false").lower() in ("true", "1"):
+        if mount_flag(options, "required"):
             raise b.error(
                 ins,
                 f"secret {secret_id!r} is required but was not given: build with "
@@ -94,7 +95,6 @@ def secret_mount(b: Builder, ins: Run, options: dict[str, str], target: str) -> 
     value = secret.read()
     base = b.store.tmp_path("secret")
     b.cleanup.append(base)
-    os.makedirs(base, mode=0o700, exist_ok=True)
     path = os.path.join(base, "value")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:

@@ -7,6 +7,7 @@ record carries its line range and original text so that later errors can point a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,6 +29,7 @@ __all__ = [
     "Label",
     "Maintainer",
     "Mount",
+    "mount_flag",
     "Onbuild",
     "Run",
     "Shell",
@@ -81,6 +83,11 @@ class Mount:
 
     def option(self, name: str) -> str | None:
         return dict(self.options).get(name)
+
+
+def mount_flag(options: Mapping[str, object], *names: str) -> bool:
+    """Whether a boolean mount option (``rw``, ``required``...) is set: bare, ``=true``, ``=1``."""
+    return any(str(options.get(n, "false")).lower() in ("true", "1") for n in names)
 
 
 @dataclass(frozen=True, kw_only=True)
