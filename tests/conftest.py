@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -54,3 +55,15 @@ def hub_env() -> Iterator[dict[str, str]]:
         yield m.env()
     finally:
         m.stop()
+
+
+@pytest.fixture
+def token_url() -> Iterator[tuple[str, str]]:
+    """A real HTTP server on the host's 127.0.0.1 whose ``/`` is a fresh token: (url, token)."""
+    from httpserve import FileServer
+
+    token = uuid.uuid4().hex
+    server = FileServer()
+    server.files["/"] = (token.encode(), None)
+    yield server.base + "/", token
+    server.close()

@@ -13,7 +13,6 @@ import uuid
 
 import pytest
 
-from tests.build.test_run_network import host_url  # noqa: F401 (a fixture)
 from tests.worlds import World, skip_unless_world
 
 CASES = [
@@ -33,10 +32,10 @@ def world(request):
 
 
 @pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])
-def test_mounts_and_network_in_every_world(busybox_tar, world, runtime, host_url):  # noqa: F811
+def test_mounts_and_network_in_every_world(busybox_tar, world, runtime, token_url):
     if world.name == "no-userns" and not shutil.which("proot"):
         pytest.skip("needs proot: apt-get install proot")
-    url, token = host_url
+    url, token = token_url
     w = world
     shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
     os.chmod(os.path.join(w.base, "base.tar.gz"), 0o644)

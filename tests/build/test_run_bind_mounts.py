@@ -11,6 +11,7 @@ import pytest
 
 from docker_magics.errors import BuildError, DockerfileError
 
+from ..capture import run_sh
 from .conftest import steps_by_instruction
 
 STAGES = """\
@@ -20,26 +21,18 @@ FROM busybox
 """
 
 
-def _sh(engine, image: str, script: str) -> tuple[int, str]:
-    chunks: list[bytes] = []
-    code = engine.run(
-        image, ["sh", "-c", script], out=chunks.append, err=chunks.append, remove=True
-    )
-    return code, b"".join(chunks).decode()
-
-
 def test_bind_from_a_stage(runtime, engine, base_image, ctx):
     run = "RUN --mount=type=bind,from=builder,source=/out,target=/in cp -a /in /copied"
     ctx.dockerfile(STAGES.format(version=1) + run + "\n")
     first = engine.build(ctx.root, tags=["b"])
-    code, out = _sh(engine, "b", "cat /copied/app /copied/sub/f; stat -c %a /copied/sub; ls /in")
+    code, out = run_sh(engine, "b", "cat /copied/app /copied/sub/f; stat -c %a /copied/sub; ls /in")
     assert code != 0 and out.startswith("1\ndeep\n750\n") and "No such file" in out, out
     assert engine.build(ctx.root, tags=["b"]).steps[-1]["cached"]
     ctx.dockerfile(STAGES.format(version=2) + run + "\n")
     second = engine.build(ctx.root, tags=["b"])
     assert not steps_by_instruction(second)[run]["cached"]
     assert steps_by_instruction(second)[run]["cache_key"] != first.steps[-1]["cache_key"]
-    assert _sh(engine, "b", "cat /copied/app") == (0, "2\n")
+    assert run_sh(engine, "b", "cat /copied/app") == (0, "2\n")
 
 
 def test_bind_from_a_stage_never_writes_into_it(runtime, engine, base_image, ctx):
@@ -49,9 +42,9 @@ def test_bind_from_a_stage_never_writes_into_it(runtime, engine, base_image, ctx
         "RUN --mount=type=bind,from=builder,source=/out,target=/in cat /in/app > /again\n"
     )
     engine.build(ctx.root, tags=["w"])
-    assert _sh(engine, "w", "cat /listing /again") == (0, "app\nnew\nsub\n1\n")
+    assert run_sh(engine, "w", "cat /listing /again") == (0, "app\nnew\nsub\n1\n")
     engine.build(ctx.root, tags=["only-builder"], target="builder")
-    assert _sh(engine, "only-builder", "ls /out; cat /out/app") == (0, "app\nsub\n1\n")
+    assert run_sh(engine, "only-builder", "ls /out; cat /out/app") == (0, "app\nsub\n1\n")
 
 
 def test_read_only_by_default(runtime, engine, base_image, ctx):
@@ -76,7 +69,7 @@ def test_rw_context_bind_leaves_the_context_alone(runtime, engine, base_image, c
         "echo changed > /ctx/data.txt && cat /ctx/data.txt > /seen && ls /ctx > /listing\n"
     )
     engine.build(ctx.root, tags=["rw"])
-    code, out = _sh(engine, "rw", "cat /seen /listing")
+    code, out = run_sh(engine, "rw", "cat /seen /listing")
     assert code == 0 and out.startswith("changed\n") and "data.txt" in out
     if runtime == "proot":
         assert "secret.txt" not in out  # the private copy is the context as sent: ignored files out
@@ -89,7 +82,7 @@ def test_bind_from_an_image_and_errors(runtime, engine, base_image, ctx):
         "grep -c : /p > /count\n"
     )
     engine.build(ctx.root, tags=["img"])
-    assert _sh(engine, "img", "cat /count") == (0, "4\n")
+    assert run_sh(engine, "img", "cat /count") == (0, "4\n")
     ctx.dockerfile("FROM busybox\nRUN --mount=type=bind,from=busybox,source=/nope,target=/p true\n")
     with pytest.raises(DockerfileError, match="/nope not found") as err:
         engine.build(ctx.root, tags=["bad"])

@@ -7,48 +7,18 @@ enforcement is a seccomp filter instead of a network namespace.
 
 from __future__ import annotations
 
-import http.server
-import threading
-import uuid
-from collections.abc import Iterator
-
 import pytest
 
 from docker_magics.errors import BuildError
 
-
-@pytest.fixture
-def host_url() -> Iterator[tuple[str, str]]:
-    token = uuid.uuid4().hex
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(token)))
-            self.end_headers()
-            self.wfile.write(token.encode())
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", token
-    server.shutdown()
-    server.server_close()
+from ..capture import run_output
 
 
-def _output(engine, image: str, *argv: str) -> tuple[int, str]:
-    chunks: list[bytes] = []
-    code = engine.run(image, list(argv), out=chunks.append, err=chunks.append, remove=True)
-    return code, b"".join(chunks).decode()
-
-
-def test_network_none_is_enforced(runtime, engine, base_image, ctx, host_url):
-    url, token = host_url
+def test_network_none_is_enforced(runtime, engine, base_image, ctx, token_url):
+    url, token = token_url
     ctx.dockerfile(f"FROM {base_image}\nRUN wget -q -O /fetched {url}\n")
     host = engine.build(ctx.root, tags=["net:host"])
-    assert _output(engine, "net:host", "cat", "/fetched") == (0, token)
+    assert run_output(engine, "net:host", ["cat", "/fetched"]) == (0, token)
     ctx.dockerfile(f"FROM {base_image}\nRUN --network=none wget -q -O /fetched {url}\n")
     with pytest.raises(BuildError) as err:
         engine.build(ctx.root, tags=["net:none"])
@@ -64,9 +34,9 @@ def test_network_none_is_enforced(runtime, engine, base_image, ctx, host_url):
     assert not none.steps[-1]["cached"]
 
 
-def test_run_network_none_from_the_api(runtime, engine, base_image, host_url):
-    url, token = host_url
-    code, out = _output(engine, base_image, "wget", "-q", "-O", "-", url)
+def test_run_network_none_from_the_api(runtime, engine, base_image, token_url):
+    url, token = token_url
+    code, out = run_output(engine, base_image, ["wget", "-q", "-O", "-", url])
     assert (code, out) == (0, token)
     chunks: list[bytes] = []
     code = engine.run(
@@ -75,11 +45,11 @@ def test_run_network_none_from_the_api(runtime, engine, base_image, host_url):
     assert code != 0 and token.encode() not in b"".join(chunks)
 
 
-def test_detached_container_and_exec_stay_offline(runtime, engine, base_image, host_url):
+def test_detached_container_and_exec_stay_offline(runtime, engine, base_image, token_url):
     """`run -d --network none`, then `exec`: the exec'd process joins the container's network."""
     from docker_magics.api import RunOptions
 
-    url, token = host_url
+    url, token = token_url
     c = engine.run_detached(
         RunOptions(image=base_image, name="off", command=["sleep", "60"], network="none")
     )
@@ -92,10 +62,10 @@ def test_detached_container_and_exec_stay_offline(runtime, engine, base_image, h
         engine.rm(c.id, force=True)
 
 
-def test_cli_network_flag(capsys, engine, base_image, host_url):
+def test_cli_network_flag(capsys, engine, base_image, token_url):
     from docker_magics.cli.main import main
 
-    url, token = host_url
+    url, token = token_url
     root = ["--root", engine.store.root]
     assert main([*root, "run", "--rm", "--network", "none", base_image, "wget", "-O", "-", url])
     assert main([*root, "run", "--rm", "--net=host", base_image, "wget", "-O", "-", url]) == 0

@@ -15,6 +15,8 @@ import pytest
 
 from docker_magics.errors import DockerfileError, UsageError
 
+from ..capture import run_sh
+
 
 def _store_files_containing(root: str, needle: bytes) -> list[str]:
     found = []
@@ -27,14 +29,6 @@ def _store_files_containing(root: str, needle: bytes) -> list[str]:
                 if needle in fh.read():
                     found.append(path)
     return found
-
-
-def _sh(engine, image: str, script: str) -> tuple[int, str]:
-    chunks: list[bytes] = []
-    code = engine.run(
-        image, ["sh", "-c", script], out=chunks.append, err=chunks.append, remove=True
-    )
-    return code, b"".join(chunks).decode()
 
 
 CHECK = (
@@ -52,7 +46,7 @@ def test_secret_reaches_the_step_and_nothing_else(runtime, engine, base_image, c
     spec = f"id=tok,src={secret_file}"
     digest = hashlib.sha256(value.encode()).hexdigest()
     result = engine.build(ctx.root, tags=["s"], secrets=[spec], build_args={"EXPECTED": digest})
-    assert _sh(engine, "s", "cat /ok /mode; ls /run/secrets 2>&1") == (
+    assert run_sh(engine, "s", "cat /ok /mode; ls /run/secrets 2>&1") == (
         1,
         "ok\n400\nls: /run/secrets: No such file or directory\n",
     )
@@ -75,7 +69,7 @@ def test_env_secret_custom_target_and_a_step_that_writes(
         "RUN --mount=type=secret,id=tok (echo overwritten > /run/secrets/tok) 2>/dev/null; true\n"
     )
     engine.build(ctx.root, tags=["e"], secrets=["id=tok,env=MY_TOKEN"])
-    assert _sh(engine, "e", "cat /seen; ls /etc/tok 2>&1") == (
+    assert run_sh(engine, "e", "cat /seen; ls /etc/tok 2>&1") == (
         1,
         "from-the-envls: /etc/tok: No such file or directory\n",
     )

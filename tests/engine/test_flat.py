@@ -21,6 +21,8 @@ from docker_magics.oci.digest import chain_ids
 from docker_magics.snapshot.flat import PREFIX
 from docker_magics.snapshot.unpack import unpack_into
 
+from ..capture import run_sh
+
 
 @pytest.fixture
 def copy_engine(tmp_path, busybox_tar) -> Engine:
@@ -51,14 +53,6 @@ def _tree(root: str) -> dict[str, tuple]:
     return out
 
 
-def _sh(engine: Engine, image: str, script: str) -> tuple[int, str]:
-    chunks: list[bytes] = []
-    code = engine.run(
-        image, ["sh", "-c", script], out=chunks.append, err=chunks.append, remove=True
-    )
-    return code, b"".join(chunks).decode()
-
-
 def test_builds_share_the_base_tree_and_containers_match_the_layers(copy_engine, tmp_path):
     engine = copy_engine
     ctx = tmp_path / "ctx"
@@ -72,7 +66,7 @@ def test_builds_share_the_base_tree_and_containers_match_the_layers(copy_engine,
     (ctx / "Dockerfile").write_text("FROM busybox\nRUN echo 3 > /a\nRUN echo 4 > /b\n")
     engine.build(str(ctx), tags=["app:2"])
     assert len(_flats(engine)) == 1  # the second version reuses the base's tree
-    assert _sh(engine, "app:1", "cat /a /b /link; ls /bin/true") == (
+    assert run_sh(engine, "app:1", "cat /a /b /link; ls /bin/true") == (
         1,
         "1\n2\n1\nls: /bin/true: No such file or directory\n",
     )
@@ -90,9 +84,9 @@ def test_builds_share_the_base_tree_and_containers_match_the_layers(copy_engine,
 
 def test_a_container_cannot_change_the_shared_tree(copy_engine):
     engine = copy_engine
-    assert _sh(engine, "busybox", "rm -rf /usr/bin /etc/group && echo gone") == (0, "gone\n")
+    assert run_sh(engine, "busybox", "rm -rf /usr/bin /etc/group && echo gone") == (0, "gone\n")
     assert _flats(engine)  # made by that first container
-    assert _sh(engine, "busybox", "ls /usr/bin/wget && head -1 /etc/group") == (
+    assert run_sh(engine, "busybox", "ls /usr/bin/wget && head -1 /etc/group") == (
         0,
         "/usr/bin/wget\nroot:x:0:\n",
     )
@@ -100,7 +94,7 @@ def test_a_container_cannot_change_the_shared_tree(copy_engine):
 
 def test_prune_removes_unused_trees(copy_engine, tmp_path):
     engine = copy_engine
-    assert _sh(engine, "busybox", "true")[0] == 0
+    assert run_sh(engine, "busybox", "true")[0] == 0
     assert len(_flats(engine)) == 1
     engine.prune()
     assert len(_flats(engine)) == 1, "kept while busybox is in the store"

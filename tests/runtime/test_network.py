@@ -9,53 +9,24 @@ container that cannot reach anything at all would not pass for isolation.
 
 from __future__ import annotations
 
-import http.server
-import threading
-import uuid
-from collections.abc import Iterator
-
 import pytest
 from rt_helpers import run_capture
 
 from docker_magics.runtime.network import check_mode
 
 
-@pytest.fixture
-def host_server() -> Iterator[tuple[str, str]]:
-    """An HTTP server on the host's loopback answering every GET with a fresh token."""
-    token = uuid.uuid4().hex
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-            body = token.encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", token
-    server.shutdown()
-    server.server_close()
-
-
 def _fetch(url: str) -> tuple[str, ...]:
     return ("wget", "-q", "-O", "-", url)  # no -T: busybox 1.35 wget -T crashes on this kernel
 
 
-def test_host_network_reaches_the_host(backend, layout, host_server):
-    url, token = host_server
+def test_host_network_reaches_the_host(backend, layout, token_url):
+    url, token = token_url
     code, out, err = run_capture(backend, layout.spec, *_fetch(url))
     assert (code, out) == (0, token), err
 
 
-def test_none_cannot_reach_the_host(backend, layout, host_server):
-    url, token = host_server
+def test_none_cannot_reach_the_host(backend, layout, token_url):
+    url, token = token_url
     code, out, err = run_capture(backend, layout.spec, *_fetch(url), network="none")
     assert code != 0 and token not in out
     if backend.name == "proot":
@@ -98,9 +69,9 @@ def test_modes():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("world", ["userns", "nouserns"])
-def test_unprivileged_worlds(world, run_in_world, make_layout, host_server):
+def test_unprivileged_worlds(world, run_in_world, make_layout, token_url):
     """As uid 65534 (Binder's case), with user namespaces and without them (PRoot)."""
-    url, token = host_server
+    url, token = token_url
     layout = make_layout(overlay=False, owner=65534)
     snippet = f"""
 import tempfile
