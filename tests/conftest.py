@@ -67,3 +67,14 @@ def token_url() -> Iterator[tuple[str, str]]:
     server.files["/"] = (token.encode(), None)
     yield server.base + "/", token
     server.close()
+
+
+@pytest.fixture()
+def world(request: pytest.FixtureRequest) -> Iterator:
+    """A ``tests.worlds.World`` named by the test's indirect parameter, removed afterwards."""
+    from .worlds import World, skip_unless_world
+
+    skip_unless_world(request.param)
+    w = World(request.param)
+    yield w
+    w.close()

@@ -13,22 +13,12 @@ import uuid
 
 import pytest
 
-from tests.worlds import World, skip_unless_world
-
 CASES = [
     ("root", "root"),
     ("unprivileged", "userns"),
     ("no-userns", None),  # PRoot, chosen by the probe
 ]
 IDS = [f"{w}-{r or 'auto'}" for w, r in CASES]
-
-
-@pytest.fixture()
-def world(request):
-    skip_unless_world(request.param)
-    w = World(request.param)
-    yield w
-    w.close()
 
 
 @pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])

@@ -11,8 +11,6 @@ import shutil
 
 import pytest
 
-from tests.worlds import World, skip_unless_world
-
 CASES = [
     ("root", "root"),
     ("root", "userns"),
@@ -22,14 +20,6 @@ CASES = [
     ("no-userns", None),  # must choose PRoot by itself
 ]
 IDS = [f"{w}-{r or 'auto'}" for w, r in CASES]
-
-
-@pytest.fixture()
-def world(request):
-    skip_unless_world(request.param)
-    w = World(request.param)
-    yield w
-    w.close()
 
 
 @pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])
