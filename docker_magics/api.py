@@ -382,8 +382,8 @@ class Engine:
         Returns a ``build.BuildResult`` (image, steps, record id). Raises ``DockerfileError`` or
         ``BuildError`` with the Dockerfile line; nothing is tagged then, the cache is kept.
         """
-        from .build import BuildOptions, build
-        from .build.secrets import parse_secret
+        from .builder import BuildOptions, build
+        from .builder.secrets import parse_secret
 
         opts = BuildOptions(
             context=context,

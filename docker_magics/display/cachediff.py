@@ -165,7 +165,7 @@ def _find(engine: Engine, name: str, records: Sequence[Mapping[str, Any]]) -> Ma
 def collect_cachediff(engine: Engine, old: str | None, new: str | None) -> CacheDiffData:
     """`cachediff` (latest build vs its previous), `cachediff X` (X's build vs its previous),
     `cachediff OLD NEW` (two builds or images)."""
-    from ..build.record import list_records
+    from ..builder.record import list_records
 
     records = [r for r in list_records(engine.store) if r.get("steps")]
     if not records:

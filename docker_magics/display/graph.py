@@ -420,7 +420,7 @@ class LayerGraph(View):
 
 def last_build_marks(engine: Engine) -> dict[str, str]:
     """Layer digest -> "cached" or "built", from the newest successful build record."""
-    from ..build.record import list_records
+    from ..builder.record import list_records
 
     records = [r for r in list_records(engine.store) if r.get("status") == "ok"]
     if not records:

@@ -135,7 +135,7 @@ def _progress(mode: str, view: Any) -> tuple[Any, _Live | None]:
 
 
 def _cachediff(engine: Any, record: dict[str, Any]) -> Any:
-    from ..build.record import load_record
+    from ..builder.record import load_record
     from ..display.cachediff import CacheDiff, diff_builds
 
     if not record.get("previous"):

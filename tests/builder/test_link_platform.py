@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docker_magics.build.args import foreign_platform
+from docker_magics.builder.args import foreign_platform
 from docker_magics.errors import DockerfileError
 from docker_magics.oci.image import host_platform
 

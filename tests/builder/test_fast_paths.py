@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from docker_magics.build.record import list_records, previous_record
+from docker_magics.builder.record import list_records, previous_record
 from docker_magics.snapshot.unpack import snapshot_path, unpack_into
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docker_magics.build import cachekey, explain
+from docker_magics.builder import cachekey, explain
 
 
 def _run(**over):

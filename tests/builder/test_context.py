@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from docker_magics.build.context import BuildContext, load_ignore
-from docker_magics.build.patterns import go_match, parse_ignore
+from docker_magics.builder.context import BuildContext, load_ignore
+from docker_magics.builder.patterns import go_match, parse_ignore
 from docker_magics.errors import DockerfileError
 
 
