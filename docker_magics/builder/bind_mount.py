@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from ..dockerfile.instructions import mount_flag
 from . import cachekey
 from .imagefs import ImageFS
+from .step import StepBuilder
 
 if TYPE_CHECKING:
     from ..dockerfile.instructions import Run
-    from .executor import Builder
     from .state import StageState
 
 __all__ = ["context_bind", "stage_bind", "writable"]
@@ -36,7 +36,7 @@ def writable(options: Mapping[str, Any]) -> bool:
     return mount_flag(options, "rw", "readwrite") and not mount_flag(options, "ro", "readonly")
 
 
-def _copy(b: Builder, name: str, entries: Iterator[tuple[str, str, os.stat_result]]) -> str:
+def _copy(b: StepBuilder, name: str, entries: Iterator[tuple[str, str, os.stat_result]]) -> str:
     """A private copy of ``(relative path, host path, lstat)`` entries (parents first); its path.
 
     Directories are made writable while they fill and get their own modes back at the end,
@@ -67,7 +67,7 @@ def _copy(b: Builder, name: str, entries: Iterator[tuple[str, str, os.stat_resul
 
 
 def context_bind(
-    b: Builder, ins: Run, options: dict[str, str], target: str
+    b: StepBuilder, ins: Run, options: dict[str, str], target: str
 ) -> tuple[dict[str, Any], str]:
     source = options.get("source", options.get("src", "."))
     selected = b.context.select(source, b.error(ins, ""))
@@ -90,7 +90,7 @@ def context_bind(
 
 
 def stage_bind(
-    b: Builder, state: StageState, ins: Run, options: dict[str, str], target: str
+    b: StepBuilder, state: StageState, ins: Run, options: dict[str, str], target: str
 ) -> tuple[dict[str, Any], str]:
     ref = options["from"]
     other = b.stage_for_copy(ref, ins)

@@ -16,7 +16,7 @@ import stat
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..dockerfile import expand
 from ..dockerfile.instructions import Add, Copy
@@ -42,9 +42,7 @@ from .remote import (
     parse_checksum,
 )
 from .state import StageState
-
-if TYPE_CHECKING:
-    from .executor import Builder, Op
+from .step import Op, StepBuilder
 
 __all__ = ["copy_op"]
 
@@ -67,7 +65,7 @@ def _excluded(rules: IgnoreRules | None, sub: str) -> bool:
     return rules is not None and bool(sub) and rules.ignored(sub)
 
 
-def _walk_context(b: Builder, sel: Selected, rules: IgnoreRules | None) -> Callable[[], Any]:
+def _walk_context(b: StepBuilder, sel: Selected, rules: IgnoreRules | None) -> Callable[[], Any]:
     def walk() -> Any:
         prefix = sel.rel
         for rel, host, st in b.context.walk(sel.rel):
@@ -107,7 +105,7 @@ def _is_archive(path: str) -> bool:
 
 
 def _from_sources(
-    b: Builder, state: StageState, ins: Copy, srcs: list[str], rules: IgnoreRules | None
+    b: StepBuilder, state: StageState, ins: Copy, srcs: list[str], rules: IgnoreRules | None
 ) -> tuple[str, list[_Source], dict[str, str]]:
     """``COPY --from``: a stage's or an image's filesystem; keyed by that state, not content."""
     assert ins.from_ is not None
@@ -128,7 +126,7 @@ def _from_sources(
 
 
 def _heredoc_sources(
-    b: Builder, state: StageState, ins: Copy | Add, staging: str
+    b: StepBuilder, state: StageState, ins: Copy | Add, staging: str
 ) -> tuple[list[_Source], dict[str, str]]:
     out, files = [], {}
     for i, content in enumerate(ins.contents):
@@ -145,7 +143,7 @@ def _heredoc_sources(
 
 
 def _url_source(
-    b: Builder, ins: Add, url: str, staging: str, checksum: str | None, pending: list[Any]
+    b: StepBuilder, ins: Add, url: str, staging: str, checksum: str | None, pending: list[Any]
 ) -> tuple[_Source, str, str | None]:
     """An http(s) source: (source, its file description for the key, its Last-Modified).
 
@@ -177,7 +175,7 @@ def _url_source(
 
 
 def _git_source(
-    b: Builder, ins: Add, src: str, staging: str, checksum: str | None, pending: list[Any]
+    b: StepBuilder, ins: Add, src: str, staging: str, checksum: str | None, pending: list[Any]
 ) -> tuple[_Source, str]:
     """A git repository: keyed by the commit its ref resolves to, checked out on a miss."""
     ref = parse_git_ref(src)
@@ -208,7 +206,7 @@ def _remote_refusal(ins: Copy | Add, src: str) -> str:
     return f"ADD supports http(s) URLs and git repositories only: {src}"
 
 
-def _checksum(b: Builder, ins: Copy | Add, srcs: list[str], env: Any) -> str | None:
+def _checksum(b: StepBuilder, ins: Copy | Add, srcs: list[str], env: Any) -> str | None:
     """``ADD --checksum``: one http(s) or git source only, and a well-formed digest."""
     if not isinstance(ins, Add) or not ins.checksum:
         return None
@@ -299,7 +297,7 @@ def _host_walk(root: str) -> Any:
                 yield (f"{name}/{sub}" if sub else name), host, sub_st
 
 
-def _extract_archive(b: Builder, src: _Source, staging: str) -> _Source:
+def _extract_archive(b: StepBuilder, src: _Source, staging: str) -> _Source:
     tree = os.path.join(staging, f"unpacked-{len(os.listdir(staging))}")
     os.makedirs(tree)
     with open(src.host, "rb") as fh:
@@ -309,7 +307,7 @@ def _extract_archive(b: Builder, src: _Source, staging: str) -> _Source:
 
 
 def _produce(
-    b: Builder,
+    b: StepBuilder,
     state: StageState,
     sources: list[_Source],
     dest: str,
@@ -338,9 +336,7 @@ def _produce(
     return write_items(b.store, items)
 
 
-def copy_op(b: Builder, state: StageState, ins: Copy | Add) -> Op:
-    from .executor import Op
-
+def copy_op(b: StepBuilder, state: StageState, ins: Copy | Add) -> Op:
     env = state.expansion_env()
     srcs = [expand(s, env) for s in ins.sources]
     dest = expand(ins.dest, env)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..dockerfile import Dockerfile, Stage, expand, parse_stages
@@ -29,26 +27,21 @@ from . import cachekey
 from .args import foreign_platform, global_args, platform_args
 from .cache import CacheIndex
 from .context import BuildContext, load_ignore
+from .copy_step import copy_op
 from .imagefs import ImageFS
 from .meta_steps import META_HANDLERS
 from .options import BuildOptions, BuildResult, Event, EventSink
 from .record import new_record_id, previous_record, save_record
 from .resolve import resolve_image
+from .run_step import run_op
 from .state import StageState
+from .step import Op
 from .steplog import StepLog
+from .workdir_step import workdir_op
 
-__all__ = ["Builder", "Op", "build"]
+__all__ = ["Builder", "build"]
 
 HISTORY_COMMENT = "buildkit.dockerfile.v0"
-
-
-@dataclass
-class Op:
-    """An operation step: its key, its history text, and how to run it on a miss."""
-
-    key: cachekey.CacheKey
-    created_by: str
-    produce: Callable[[], tuple[dict[str, Any] | None, str | None]]
 
 
 class Builder:
@@ -207,10 +200,6 @@ class Builder:
 
     # -- steps --------------------------------------------------------------------------------
     def _op_for(self, state: StageState, item: ins.Instruction) -> Op | None:
-        from .copy_step import copy_op
-        from .run_step import run_op
-        from .workdir_step import workdir_op
-
         if isinstance(item, ins.Run):
             return run_op(self, state, item)
         if isinstance(item, (ins.Copy, ins.Add)):

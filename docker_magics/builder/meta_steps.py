@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from ..dockerfile import expand, expand_words
 from ..dockerfile import instructions as ins
 from ..dockerfile._gostr import go_quote_list
 from .state import StageState
-
-if TYPE_CHECKING:
-    from .executor import Builder
+from .step import StepBuilder
 
 __all__ = ["META_HANDLERS"]
 
-Handler = Callable[["Builder", StageState, ins.Instruction], "str | None"]
+Handler = Callable[["StepBuilder", StageState, ins.Instruction], "str | None"]
 
 
 def _set_env(state: StageState, name: str, value: str) -> None:
@@ -36,7 +33,7 @@ def _set_env(state: StageState, name: str, value: str) -> None:
     state.cfg["Env"] = env
 
 
-def _env(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _env(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Env)
     scope = state.expansion_env()  # one environment per instruction
     pairs = [(expand(p.key, scope), expand(p.value, scope)) for p in i.pairs]
@@ -45,7 +42,7 @@ def _env(b: Builder, state: StageState, i: ins.Instruction) -> str:
     return "ENV " + " ".join(f"{k}={v}" for k, v in pairs)
 
 
-def _arg(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _arg(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Arg)
     scope = state.expansion_env()
     shown = []
@@ -61,7 +58,7 @@ def _arg(b: Builder, state: StageState, i: ins.Instruction) -> str:
     return "ARG " + " ".join(shown)
 
 
-def _label(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _label(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Label)
     scope = state.expansion_env()
     labels = dict(state.cfg.get("Labels") or {})
@@ -71,7 +68,7 @@ def _label(b: Builder, state: StageState, i: ins.Instruction) -> str:
     return "LABEL " + " ".join(f"{k}={v}" for k, v in pairs)
 
 
-def _expose(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _expose(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Expose)
     scope = state.expansion_env()
     ports = []
@@ -84,7 +81,7 @@ def _expose(b: Builder, state: StageState, i: ins.Instruction) -> str:
     return "EXPOSE " + " ".join(ports)
 
 
-def _user(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _user(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.User)
     user = expand(i.user, state.expansion_env())
     state.cfg["User"] = user
@@ -95,7 +92,7 @@ def _command(state: StageState, i: ins.Cmd | ins.Entrypoint) -> list[str]:
     return list(i.command) if i.exec_form else [*state.shell, i.command[0] if i.command else ""]
 
 
-def _cmd(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _cmd(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Cmd)
     state.cfg["Cmd"] = _command(state, i)
     state.cfg["ArgsEscaped"] = True
@@ -103,7 +100,7 @@ def _cmd(b: Builder, state: StageState, i: ins.Instruction) -> str:
     return f"CMD {go_quote_list(state.cfg['Cmd'])}"
 
 
-def _entrypoint(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _entrypoint(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Entrypoint)
     state.cfg["Entrypoint"] = _command(state, i)
     if not state.cmd_set:
@@ -111,7 +108,7 @@ def _entrypoint(b: Builder, state: StageState, i: ins.Instruction) -> str:
     return f"ENTRYPOINT {go_quote_list(state.cfg['Entrypoint'])}"
 
 
-def _volume(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _volume(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Volume)
     scope = state.expansion_env()
     paths = [w for p in i.paths for w in expand_words(p, scope)] if i.paths else []
@@ -121,20 +118,20 @@ def _volume(b: Builder, state: StageState, i: ins.Instruction) -> str:
     return f"VOLUME [{' '.join(paths)}]"
 
 
-def _shell(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _shell(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Shell)
     state.cfg["Shell"] = list(i.shell)
     return f"SHELL [{' '.join(i.shell)}]"
 
 
-def _stopsignal(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _stopsignal(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Stopsignal)
     sig = expand(i.signal, state.expansion_env())
     state.cfg["StopSignal"] = sig
     return f"STOPSIGNAL {sig}"
 
 
-def _healthcheck(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _healthcheck(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Healthcheck)
     health: dict[str, object] = {"Test": list(i.test)}
     for field, value in (
@@ -150,13 +147,13 @@ def _healthcheck(b: Builder, state: StageState, i: ins.Instruction) -> str:
     return "HEALTHCHECK " + json.dumps(health, separators=(",", ":"))
 
 
-def _onbuild(b: Builder, state: StageState, i: ins.Instruction) -> None:
+def _onbuild(b: StepBuilder, state: StageState, i: ins.Instruction) -> None:
     assert isinstance(i, ins.Onbuild)
     state.cfg["OnBuild"] = [*(state.cfg.get("OnBuild") or []), i.expression]
     return None  # BuildKit records no history entry for ONBUILD
 
 
-def _maintainer(b: Builder, state: StageState, i: ins.Instruction) -> str:
+def _maintainer(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Maintainer)
     state.config["author"] = i.maintainer
     return f"MAINTAINER {i.maintainer}"

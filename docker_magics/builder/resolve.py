@@ -17,10 +17,10 @@ from ..errors import DockerMagicsError, ImageReferenceError, NotFoundError
 from ..oci.digest import short_id
 from ..oci.reference import parse_reference
 from ..store.images import Image
+from .step import StepBuilder
 
 if TYPE_CHECKING:  # the registry package loads only when an image must be pulled
     from ..registry.progress import Progress
-    from .executor import Builder
 
 __all__ = ["resolve_image"]
 
@@ -35,7 +35,7 @@ class _PullLog:
     """Turns registry progress into step log lines: a line per blob state change, and one per
     quarter of a large download (the callbacks come from the download threads, hence the lock)."""
 
-    def __init__(self, builder: Builder, sid: int) -> None:
+    def __init__(self, builder: StepBuilder, sid: int) -> None:
         self.builder = builder
         self.sid = sid
         self.lock = threading.Lock()
@@ -67,7 +67,7 @@ def _looks_like_id(ref: str) -> bool:
     )
 
 
-def resolve_image(builder: Builder, ref: str, item: ins.Instruction, what: str) -> Image:
+def resolve_image(builder: StepBuilder, ref: str, item: ins.Instruction, what: str) -> Image:
     """The image `ref` for `item`, pulled if missing; `what` names it in messages."""
     store = builder.store
     try:

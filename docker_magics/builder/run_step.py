@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..dockerfile import expand
 from ..dockerfile.heredocs import HeredocError, chomp, parse_heredoc
@@ -36,9 +36,7 @@ from . import cachekey
 from .bind_mount import context_bind, stage_bind, writable
 from .secrets import secret_mount
 from .state import StageState
-
-if TYPE_CHECKING:
-    from .executor import Builder, Op
+from .step import Op, StepBuilder
 
 __all__ = ["run_op", "run_argv"]
 
@@ -89,7 +87,9 @@ def run_argv(state: StageState, ins: Run) -> list[str]:
     return [*state.shell, text]
 
 
-def _mount(b: Builder, state: StageState, ins: Run, m: Mount) -> tuple[dict[str, Any], str | None]:
+def _mount(
+    b: StepBuilder, state: StageState, ins: Run, m: Mount
+) -> tuple[dict[str, Any], str | None]:
     """The key component of one mount, and the host dir to bind (None: nothing to bind)."""
     env = state.expansion_env()
     target = expand(m.target or "", env)
@@ -112,9 +112,7 @@ def _mount(b: Builder, state: StageState, ins: Run, m: Mount) -> tuple[dict[str,
     raise b.error(ins, f"RUN --mount=type={m.type} is not supported yet")
 
 
-def run_op(b: Builder, state: StageState, ins: Run) -> Op:
-    from .executor import Op
-
+def run_op(b: StepBuilder, state: StageState, ins: Run) -> Op:
     argv = run_argv(state, ins)
     arg_env = [
         f"{k}={v}" for k, v in state.args.items() if v is not None and k not in state.env_map()
@@ -174,7 +172,7 @@ def _network_hint(ins: Run, backend: str) -> str:
 
 
 def _execute(
-    b: Builder, state: StageState, ins: Run, argv: list[str], env: list[str], binds: list[str]
+    b: StepBuilder, state: StageState, ins: Run, argv: list[str], env: list[str], binds: list[str]
 ) -> tuple[dict[str, Any] | None, str | None]:
     store = b.store
     image = state.image(store)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..dockerfile.instructions import mount_flag
 from ..errors import UsageError
+from .step import StepBuilder
 
 if TYPE_CHECKING:
     from ..dockerfile.instructions import Run
-    from .executor import Builder
 
 __all__ = ["Secret", "parse_secret", "secret_mount"]
 
@@ -74,7 +74,7 @@ def parse_secret(spec: str) -> Secret:
     return Secret(fields["id"], src, env)
 
 
-def secret_mount(b: Builder, ins: Run, options: dict[str, str], target: str) -> tuple[Any, Any]:
+def secret_mount(b: StepBuilder, ins: Run, options: dict[str, str], target: str) -> tuple[Any, Any]:
     """The key component (the id and where it goes, never the value) and the file to bind."""
     secret_id = options.get("id") or (posixpath.basename(target) if target else "")
     if not secret_id:
@@ -106,7 +106,9 @@ def secret_mount(b: Builder, ins: Run, options: dict[str, str], target: str) -> 
     return comp, path
 
 
-def _int(b: Builder, ins: Run, options: dict[str, str], name: str, default: str, base: int) -> int:
+def _int(
+    b: StepBuilder, ins: Run, options: dict[str, str], name: str, default: str, base: int
+) -> int:
     text = options.get(name, default)
     try:
         return int(text, base)

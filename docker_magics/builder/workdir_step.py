@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..dockerfile import expand
 from ..dockerfile.instructions import Workdir
@@ -13,16 +13,12 @@ from . import cachekey
 from .imagefs import ImageFS
 from .layerwrite import TarItem, with_mode, write_items
 from .state import StageState
-
-if TYPE_CHECKING:
-    from .executor import Builder, Op
+from .step import Op, StepBuilder
 
 __all__ = ["workdir_op"]
 
 
-def workdir_op(b: Builder, state: StageState, ins: Workdir) -> Op | None:
-    from .executor import Op
-
+def workdir_op(b: StepBuilder, state: StageState, ins: Workdir) -> Op | None:
     path = posixpath.normpath(
         posixpath.join(state.workdir, expand(ins.path, state.expansion_env()))
     )
