@@ -14,28 +14,14 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..layer.generate import is_opaque, is_whiteout_device
 from ..snapshot.prepare import lower_dirs
 from ..store.images import Image
 from ..store.store import Store
 
 __all__ = ["ImageFS", "Entry"]
 
-_OPAQUE = ("trusted.overlay.opaque", "user.overlay.opaque")
 _MAX_LINKS = 40
-
-
-def _opaque(path: str) -> bool:
-    for name in _OPAQUE:
-        try:
-            if os.getxattr(path, name, follow_symlinks=False) == b"y":
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def _whiteout(st: os.stat_result) -> bool:
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
 @dataclass(frozen=True)
@@ -63,7 +49,7 @@ class ImageFS:
             if not stat.S_ISDIR(st.st_mode):
                 break  # a file or whiteout here hides any directory below
             out.append(host)
-            if _opaque(host):
+            if is_opaque(host):
                 break
         return out
 
@@ -78,7 +64,7 @@ class ImageFS:
                 st = os.lstat(host)
             except (FileNotFoundError, NotADirectoryError):
                 continue
-            return None if _whiteout(st) else Entry(rel, host, st)
+            return None if is_whiteout_device(st) else Entry(rel, host, st)
         return None
 
     def resolve(self, path: str, *, follow_last: bool = True) -> str:
@@ -123,7 +109,7 @@ class ImageFS:
                 if name in names:
                     continue
                 st = os.lstat(os.path.join(host_dir, name))
-                names[name] = not _whiteout(st)
+                names[name] = not is_whiteout_device(st)
         return sorted(n for n, visible in names.items() if visible)
 
     def walk(self, rel: str) -> Iterator[Entry]:

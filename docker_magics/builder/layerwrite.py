@@ -45,27 +45,11 @@ def with_mode(
     return os.stat_result(tuple(fields), {"st_rdev": getattr(st, "st_rdev", 0)})
 
 
-class _ItemOwners(OwnerOps):
-    def __init__(self, owners: dict[str, tuple[int, int]]) -> None:
-        super().__init__(rootless=os.geteuid() != 0)
-        self.owners = owners
-
-    def get_owner(
-        self,
-        path: str,
-        st: os.stat_result,
-        *,
-        is_link: bool = False,
-        xattrs: list[str] | None = None,
-    ) -> tuple[int, int]:
-        return self.owners.get(path, (0, 0))
-
-
 def write_items(store: Store, items: list[TarItem]) -> tuple[dict[str, Any], str]:
     """Write a layer blob; returns (manifest layer descriptor, diff_id)."""
     owners = {item.host: item.owner for item in items}
     with store.blobs.writer() as blob:
-        writer = LayerTarWriter(blob, _ItemOwners(owners))  # type: ignore[arg-type]
+        writer = LayerTarWriter(blob, OwnerOps(os.geteuid() != 0, assigned=owners))  # type: ignore[arg-type]
         for item in items:
             writer.add_path(item.host, item.name, item.st)
         writer.close()

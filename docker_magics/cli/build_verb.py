@@ -87,6 +87,20 @@ def _pairs(items: list[str], what: str, from_env: bool) -> dict[str, str]:
     return out
 
 
+def build_options(args: Any) -> dict[str, Any]:
+    """The `Engine.build` keywords that the CLI and ``%%dockerfile`` read from the same flags."""
+    return {
+        "tags": args.tag,
+        "build_args": _pairs(args.build_arg, "--build-arg", True),
+        "labels": _pairs(args.label, "--label", False),
+        "target": args.target,
+        "no_cache": args.no_cache,
+        "no_cache_filter": args.no_cache_filter,
+        "timeout": args.timeout,
+        "secrets": args.secret,
+    }
+
+
 def plain_printer(write: Callable[[str], None]) -> Callable[[dict[str, Any]], None]:
     """BuildKit-style plain progress lines from build events."""
     started: dict[int, str] = {}
@@ -149,17 +163,7 @@ def do_build(eng: Engine, args: Any, out: Output) -> int:
         progress = lambda ev: out.line(json.dumps(ev, sort_keys=True))  # noqa: E731
     try:
         result = eng.build(
-            args.context,
-            dockerfile=args.file,
-            tags=args.tag,
-            build_args=_pairs(args.build_arg, "--build-arg", True),
-            labels=_pairs(args.label, "--label", False),
-            target=args.target,
-            no_cache=args.no_cache,
-            no_cache_filter=args.no_cache_filter,
-            progress=progress,
-            timeout=args.timeout,
-            secrets=args.secret,
+            args.context, dockerfile=args.file, progress=progress, **build_options(args)
         )
     except DockerMagicsError as exc:
         record = getattr(exc, "build_record", None)

@@ -16,7 +16,14 @@ from .mtree import Manifest, entry_of, walk
 from .owner import OwnerOps
 from .tarwriter import LayerTarWriter
 
-__all__ = ["Change", "upper_changes", "compare_changes", "write_layer", "is_whiteout_device"]
+__all__ = [
+    "Change",
+    "upper_changes",
+    "compare_changes",
+    "write_layer",
+    "is_whiteout_device",
+    "is_opaque",
+]
 
 OPAQUE_XATTRS = ("trusted.overlay.opaque", "user.overlay.opaque")
 
@@ -36,7 +43,8 @@ def is_whiteout_device(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
-def _is_opaque(path: str) -> bool:
+def is_opaque(path: str) -> bool:
+    """An overlay directory marked opaque (its lower contents are hidden)."""
     for name in OPAQUE_XATTRS:
         try:
             if os.getxattr(path, name, follow_symlinks=False) == b"y":
@@ -66,7 +74,7 @@ def upper_changes(upper: str, exists_below: Callable[[str], bool]) -> Iterator[C
             below = parent_below and exists_below(rel)
             kind = "C" if below else "A"
             if stat.S_ISDIR(st.st_mode):
-                opaque = _is_opaque(host)
+                opaque = is_opaque(host)
                 yield Change(rel, kind, host, opaque=opaque and below, st=st)
                 yield from visit(host, rel, below)
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Mapping
 
 __all__ = ["OwnerOps", "OWNER_XATTR", "owner_ops"]
 
@@ -17,8 +18,13 @@ OWNER_XATTR = "user.docker_magics.owner"
 
 
 class OwnerOps:
-    def __init__(self, rootless: bool) -> None:
+    def __init__(
+        self, rootless: bool, assigned: Mapping[str, tuple[int, int]] | None = None
+    ) -> None:
+        """``assigned``: owners decided by the caller per host path (COPY's items, whose source
+        files belong to whoever made the context), read back instead of the files' own."""
         self.rootless = rootless
+        self.assigned = assigned
 
     def set_owner(self, path: str, uid: int, gid: int, *, is_link: bool = False) -> None:
         if not self.rootless:
@@ -49,6 +55,8 @@ class OwnerOps:
     ) -> tuple[int, int]:
         """``xattrs``: the path's xattr names when the caller listed them already (one syscall
         fewer per file when the owner xattr is absent, as it is for every file made as root)."""
+        if self.assigned is not None:
+            return self.assigned.get(path, (0, 0))
         if not is_link and (xattrs is None or OWNER_XATTR in xattrs):
             try:
                 raw = os.getxattr(path, OWNER_XATTR, follow_symlinks=False)

@@ -119,7 +119,8 @@ class LayerTarWriter:
         self._chunk: memoryview | None = None
         self._offset = 0
         self._ops = ops
-        self._plain_owners = type(ops).get_owner is OwnerOps.get_owner and not ops.rootless
+        plain = type(ops).get_owner is OwnerOps.get_owner and ops.assigned is None
+        self._plain_owners = plain and not ops.rootless
         self._epoch = source_date_epoch()
         self._links: dict[tuple[int, int], str] = {}
         self.entries = 0

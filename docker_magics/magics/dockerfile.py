@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.display import display
 
-from ..cli.build_verb import _pairs, add_parser, plain_printer
+from ..cli.build_verb import add_parser, build_options, plain_printer
 from ..errors import DockerMagicsError
 from ..errors import UsageError as LibUsageError
 
@@ -171,8 +171,7 @@ def run_dockerfile(magics: DockerMagics, line: str, cell: str) -> Any:
     engine = magics.engine()
     try:
         try:
-            build_args = _pairs(args.build_arg, "--build-arg", True)
-            labels = _pairs(args.label, "--label", False)
+            options = build_options(args)
         except LibUsageError as exc:
             raise UsageError(f"{PROG}: {exc}")
         result = engine.build(
@@ -181,15 +180,8 @@ def run_dockerfile(magics: DockerMagics, line: str, cell: str) -> Any:
             # build and not with whatever other cell of the notebook built most recently.
             dockerfile=f"<cell {args.tag[0]}>" if args.tag else None,
             dockerfile_text=text,
-            tags=args.tag,
-            build_args=build_args,
-            labels=labels,
-            target=args.target,
-            no_cache=args.no_cache,
-            no_cache_filter=args.no_cache_filter,
             progress=progress,
-            timeout=args.timeout,
-            secrets=args.secret,
+            **options,
         )
     except (KeyboardInterrupt, UsageError):
         raise

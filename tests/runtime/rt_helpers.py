@@ -13,7 +13,7 @@ import pytest
 
 from docker_magics.runtime import Backend, ProcessSpec, RootfsSpec, probe, select
 
-__all__ = ["backend_or_skip", "run_capture", "start_background", "processes_with_arg", "wait_for"]
+__all__ = ["backend_or_skip", "run_capture", "start_background", "wait_for"]
 
 
 def run_capture(
@@ -68,20 +68,6 @@ class Background:
 
 def start_background(backend: Backend, rootfs: RootfsSpec, *argv: str) -> Background:
     return Background(backend, rootfs, argv)
-
-
-def processes_with_arg(marker: str) -> list[int]:
-    """Host pids whose command line contains ``marker`` (a /proc scan)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/cmdline", "rb") as f:
-                    if marker.encode() in f.read():
-                        found.append(int(name))
-            except OSError:
-                pass
-    return found
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> bool:

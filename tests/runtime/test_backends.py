@@ -8,7 +8,9 @@ import signal
 import time
 
 import pytest
-from rt_helpers import processes_with_arg, run_capture, start_background, wait_for
+from rt_helpers import run_capture, start_background, wait_for
+
+from tests.hardening.leftovers import processes_with
 
 
 def test_exit_codes(backend, layout):
@@ -75,10 +77,10 @@ def test_no_process_left_behind(backend, layout):
     bg = start_background(
         backend, layout.spec, "sh", "-c", f"sleep {marker} & sleep {marker} & wait"
     )
-    assert wait_for(lambda: len(processes_with_arg(f"sleep\0{marker}")) == 2)
+    assert wait_for(lambda: len(processes_with(f"sleep\0{marker}")) == 2)
     bg.kill(signal.SIGTERM)
     assert bg.join() == 128 + signal.SIGTERM
-    assert wait_for(lambda: not processes_with_arg(f"sleep\0{marker}"), timeout=5)
+    assert wait_for(lambda: not processes_with(f"sleep\0{marker}"), timeout=5)
 
 
 def test_exec_sees_same_filesystem(backend, layout):
