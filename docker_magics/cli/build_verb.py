@@ -18,7 +18,7 @@ from ..errors import BuildError, DockerMagicsError, UsageError
 
 if TYPE_CHECKING:
     from ..api import Engine
-    from .commands import Output
+    from .output import Output
 
 __all__ = ["add_parser", "do_build", "plain_printer"]
 

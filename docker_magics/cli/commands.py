@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TextIO
+from typing import Any
 
 from ..api import Engine, RunOptions
 from ..display.tables import Table
@@ -17,29 +17,11 @@ from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
 from ..textfmt import human_age, human_size, parse_time, truncate
 from . import build_verb
+from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers
 from .view_verbs import VIEW_HANDLERS
 
-__all__ = ["HANDLERS", "Output"]
-
-
-class Output:
-    """Where a handler writes: text lines and raw container output."""
-
-    def __init__(
-        self, text: TextIO, raw_out: Callable[[bytes], None], raw_err: Callable[[bytes], None]
-    ) -> None:
-        self.text = text
-        self.raw_out = raw_out
-        self.raw_err = raw_err
-
-    def line(self, s: str = "") -> None:
-        self.text.write(s + "\n")
-        self.text.flush()
-
-    def show(self, view: Any) -> None:
-        """A rich result (a display/ view or table): its text here; the notebook displays it."""
-        self.line(view.to_text())
+__all__ = ["HANDLERS"]
 
 
 def _tty_note(args: Any, out: Output) -> None:

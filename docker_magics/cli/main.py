@@ -46,7 +46,8 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return 0
     from ..api import Engine
-    from .commands import HANDLERS, Output
+    from .commands import HANDLERS
+    from .output import Output
 
     try:
         engine = Engine(args.root, runtime=args.runtime)

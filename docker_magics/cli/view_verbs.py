@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..api import Engine
-    from .commands import Output
+    from .output import Output
 
 __all__ = ["add_view_parsers", "VIEW_HANDLERS"]
 

@@ -16,6 +16,7 @@ from traitlets import Bool, CaselessStrEnum, Unicode, observe
 
 from ..cli.parsers import ArgumentError, build_parser
 from ..errors import DockerMagicsError
+from .dockerfile import run_dockerfile
 from .errors import HINT, CellFailed
 from .output import CellOutput
 from .script import BodyError, split_commands
@@ -181,8 +182,6 @@ class DockerMagics(Magics):
     @no_var_expand
     @cell_magic
     def dockerfile(self, line: str, cell: str) -> Any:
-        from .dockerfile import run_dockerfile
-
         return run_dockerfile(self, line, cell)
 
 

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.display import display
@@ -26,9 +26,7 @@ from IPython.display import display
 from ..cli.build_verb import add_parser, build_options, plain_printer
 from ..errors import DockerMagicsError
 from ..errors import UsageError as LibUsageError
-
-if TYPE_CHECKING:
-    from .core import DockerMagics
+from .host import MagicsHost
 
 __all__ = ["run_dockerfile", "dockerfile_parser", "interpolate"]
 
@@ -146,7 +144,7 @@ def _cachediff(engine: Any, record: dict[str, Any]) -> Any:
         return None
 
 
-def run_dockerfile(magics: DockerMagics, line: str, cell: str) -> Any:
+def run_dockerfile(magics: MagicsHost, line: str, cell: str) -> Any:
     from ..display.buildview import BuildProgress, BuildSummary
 
     try:

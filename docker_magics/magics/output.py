@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..cli.commands import Output
+from ..cli.output import Output
 
 __all__ = ["CellOutput"]
 

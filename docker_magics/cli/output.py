@@ -1,0 +1,27 @@
+"""Where a CLI handler writes; the magics point the same interface at a notebook cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TextIO
+
+__all__ = ["Output"]
+
+
+class Output:
+    """Where a handler writes: text lines and raw container output."""
+
+    def __init__(
+        self, text: TextIO, raw_out: Callable[[bytes], None], raw_err: Callable[[bytes], None]
+    ) -> None:
+        self.text = text
+        self.raw_out = raw_out
+        self.raw_err = raw_err
+
+    def line(self, s: str = "") -> None:
+        self.text.write(s + "\n")
+        self.text.flush()
+
+    def show(self, view: Any) -> None:
+        """A rich result (a display/ view or table): its text here; the notebook displays it."""
+        self.line(view.to_text())
