@@ -31,7 +31,7 @@ from .copy_step import copy_op
 from .imagefs import ImageFS
 from .meta_steps import META_HANDLERS
 from .options import BuildOptions, BuildResult, Event, EventSink
-from .record import new_record_id, previous_record, save_record
+from .record import new_record_id, older_record, previous_record, save_record
 from .resolve import resolve_image
 from .run_step import run_op
 from .state import StageState
@@ -84,7 +84,9 @@ class Builder:
         self._backend: Any = None
         self.record_id = new_record_id()
         self.previous = previous_record(store, self.dockerfile_path, opts.tags, self.record_id)
-        self.log = StepLog(emit, self.previous, len(self.df.stages))
+        self.log = StepLog(
+            emit, self.previous, len(self.df.stages), lambda r: older_record(store, r)
+        )
 
     # -- helpers used by the step modules -----------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -167,9 +169,28 @@ class Builder:
         key = cachekey.from_key(image.manifest_digest, self.platform, ref=base)
         return StageState.from_image(name, image, key.digest, base), key
 
+    def _stages_first(self, stage: Stage, state: StageState | None, item: ins.Instruction) -> None:
+        """Build the stages a step reads (``FROM stage``, ``COPY --from``, ``RUN --mount=from=``)
+        before the step begins, so each step's progress comes together (BuildKit's vertices:
+        a dependency completes before the step that reads it starts)."""
+        scope = state.expansion_env() if state is not None else {}
+        if isinstance(item, ins.From):
+            refs = [expand(stage.base, {k: v for k, v in self.meta_args.items() if v is not None})]
+        elif isinstance(item, ins.Copy) and item.from_:
+            refs = [expand(item.from_, scope)]
+        elif isinstance(item, ins.Run):
+            refs = [expand(v, scope) for m in item.mounts for k, v in m.options if k == "from"]
+        else:
+            return
+        for ref in refs:
+            for other in self.df.stages[: stage.index]:
+                if other.name == ref.lower() or (ref.isdigit() and other.index == int(ref)):
+                    self.stage_state(other)
+
     def _build_stage(self, stage: Stage) -> StageState:
         total = len(stage.instructions) + 1
         start = time.monotonic()
+        self._stages_first(stage, None, stage.from_)
         sid = self._begin(stage, stage.from_, 1, total)
         bad = foreign_platform(stage.platform, self.meta_args, self.platform, self.df.escape)
         if bad:
@@ -211,6 +232,7 @@ class Builder:
     def _step(
         self, stage: Stage, state: StageState, item: ins.Instruction, pos: int, total: int
     ) -> None:
+        self._stages_first(stage, state, item)
         start = time.monotonic()
         sid = self._begin(stage, item, pos, total)
         index = pos - 1

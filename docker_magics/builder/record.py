@@ -14,13 +14,21 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import NotFoundError
 from ..store.atomic import atomic_write_bytes, atomic_write_json
 from ..store.store import Store
 
-__all__ = ["new_record_id", "save_record", "load_record", "list_records", "previous_record"]
+__all__ = [
+    "new_record_id",
+    "save_record",
+    "load_record",
+    "list_records",
+    "previous_record",
+    "older_record",
+]
 
 
 def new_record_id() -> str:
@@ -99,3 +107,14 @@ def previous_record(
     wanted = set(tags)
     same_tag = [r for r in records if wanted & set(r.get("tags") or [])]
     return same_tag[-1] if same_tag else None
+
+
+def older_record(store: Store, record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The build that ``record`` was compared with (its "previous"), if still stored."""
+    previous = record.get("previous")
+    if not previous:
+        return None
+    try:
+        return load_record(store, str(previous))
+    except NotFoundError:
+        return None

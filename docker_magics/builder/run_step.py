@@ -10,8 +10,10 @@ seccomp filter refusing IP sockets); ``default`` and ``host`` are the host's net
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
+import threading
 from collections import deque
 from typing import Any
 
@@ -34,6 +36,7 @@ from ..oci.mediatypes import OCI_LAYER
 from ..snapshot.unpack import adopt_upper
 from . import cachekey
 from .bind_mount import context_bind, stage_bind, writable
+from .lines import LineBuffer
 from .secrets import secret_mount
 from .state import StageState
 from .step import Op, StepBuilder
@@ -179,14 +182,27 @@ def _execute(
     existed = any(e.digest == image.manifest_digest for e in store.index.entries())
     store.images.keep_untagged(image)  # create_container finds images through the index
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
+    sid = b.current_id
+    emitting = threading.Lock()  # two pipes and their idle timers feed one viewer
+
+    def lines(stream: str) -> LineBuffer:
+        def emit(text: str, partial: bool) -> None:
+            event = {"event": "log", "id": sid, "stream": stream, "data": text}
+            if partial:
+                event["partial"] = True
+            with emitting:
+                if not partial:
+                    tail.extend(text.splitlines())
+                b.emit(event)
+
+        return LineBuffer(emit)
+
+    buffers = {name: lines(name) for name in ("stdout", "stderr")}
 
     def sink(stream: str):  # type: ignore[no-untyped-def]
-        def write(data: bytes) -> None:
-            text = data.decode("utf-8", "replace")
-            tail.extend(text.splitlines())
-            b.emit({"event": "log", "id": b.current_id, "stream": stream, "data": text})
-
-        return write
+        # An incremental decoder: a UTF-8 character split between two chunks stays whole.
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        return lambda data: buffers[stream].feed(decoder.decode(data))
 
     opts = RunOptions(
         image=image.manifest_digest,
@@ -206,14 +222,18 @@ def _execute(
             raise BuildError(f"line {ins.line}: {exc}", line=ins.line, instruction=ins.original)
         try:
             try:
-                code = start_container(
-                    store,
-                    c,
-                    b.backend,
-                    out=sink("stdout"),
-                    err=sink("stderr"),
-                    timeout=b.opts.timeout,
-                )
+                try:
+                    code = start_container(
+                        store,
+                        c,
+                        b.backend,
+                        out=sink("stdout"),
+                        err=sink("stderr"),
+                        timeout=b.opts.timeout,
+                    )
+                finally:
+                    for buffer in buffers.values():
+                        buffer.close()
             except ContainerTimeout as exc:
                 raise BuildError(
                     f"{b.filename}:{ins.line}: {ins.original.strip()!r} was still running after "

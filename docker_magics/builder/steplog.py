@@ -8,6 +8,7 @@ layer, and for a miss the reason against the closest previous build (``explain.p
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..dockerfile import Stage
@@ -16,19 +17,50 @@ from . import explain
 from .cachekey import CacheKey
 from .options import Event, EventSink
 
-__all__ = ["StepLog"]
+__all__ = ["StepLog", "is_build_step"]
+
+# How many builds back a step is looked for when the previous build stopped before it.
+LOOKBACK = 20
+_OPS = (ins.Run, ins.Copy, ins.Add, ins.Workdir)
+
+Record = Mapping[str, Any]
 
 
 def _stage_name(stage: Stage) -> str:
     return stage.name or str(stage.index)
 
 
+def is_build_step(stage: Stage, item: ins.Instruction) -> bool:
+    """BuildKit's vertices: FROM (but not ``FROM scratch``), RUN, COPY, ADD, WORKDIR. The other
+    instructions only edit the image config: no vertex, no cache, nothing to show as a step."""
+    if isinstance(item, ins.From):
+        return stage.base.lower() != "scratch"
+    return isinstance(item, _OPS)
+
+
+def _vertex_total(stage: Stage) -> int:
+    return sum(1 for i in (stage.from_, *stage.instructions) if is_build_step(stage, i))
+
+
 class StepLog:
     def __init__(
-        self, emit: EventSink | None, previous: dict[str, Any] | None, stages: int
+        self,
+        emit: EventSink | None,
+        previous: dict[str, Any] | None,
+        stages: int,
+        older: Callable[[Record], Record | None] | None = None,
     ) -> None:
         self._emit = emit
         self.previous = previous
+        # the build before a given one (its record's "previous"), to look further back
+        self._older = older
+        self._chain: list[Record] = [previous] if previous else []
+        self._args: dict[str, set[str]] = {}  # stage -> ARG names declared so far
+        self._vertices: dict[str, int] = {}  # stage -> build steps begun so far
+        # chain key -> environment changes reported at or above it: a build argument's change
+        # is told on the first step that sees it; later steps say their parent changed
+        self._env_told: dict[str, frozenset[tuple[str, Any, Any]]] = {}
+        self._env_pending: frozenset[tuple[str, Any, Any]] = frozenset()
         self.multi_stage = stages > 1
         self.steps: list[dict[str, Any]] = []
         self.current_id = 0
@@ -45,33 +77,47 @@ class StepLog:
             self._emit(event)
 
     def begin(self, stage: Stage, item: ins.Instruction, pos: int, total: int) -> int:
+        """A step starts. ``pos``/``total`` count every instruction; the label shown counts
+        build steps only, as BuildKit does (``[2/3]``; metadata instructions have none)."""
         self.current_id += 1
+        name = _stage_name(stage)
+        meta = not is_build_step(stage, item)
+        if isinstance(item, ins.Arg):
+            self._args.setdefault(name, set()).update(d.name for d in item.args)
         self.open_step = {
             "id": self.current_id,
-            "stage": _stage_name(stage),
+            "stage": name,
+            "index": pos - 1,
             "line": item.line,
             "end_line": item.end_line,
             "instruction": item.original.strip(),
             "started": time.monotonic(),
         }
-        label = f"{pos}/{total}"
-        if self.multi_stage:
-            label = f"{stage.name or f'stage-{stage.index}'} {label}"
-        self.emit(
-            {
-                "event": "step",
-                "id": self.current_id,
-                "stage": _stage_name(stage),
-                "pos": label,
-                "instruction": item.original.strip(),
-                "line": item.line,
-            }
-        )
+        label = ""
+        if not meta:
+            self._vertices[name] = self._vertices.get(name, 0) + 1
+            label = f"{self._vertices[name]}/{max(_vertex_total(stage), self._vertices[name])}"
+            if self.multi_stage:
+                label = f"{stage.name or f'stage-{stage.index}'} {label}"
+        event: dict[str, Any] = {
+            "event": "step",
+            "id": self.current_id,
+            "stage": name,
+            "pos": label,
+            "instruction": item.original.strip(),
+            "line": item.line,
+        }
+        if meta:
+            event["meta"] = True
+            self.open_step["meta"] = True
+        self.emit(event)
         return self.current_id
 
     def produced(self, chain: str, label: str, reason: dict[str, Any] | None) -> None:
         """``chain`` is the state after the step ``label``; ``reason`` is its miss (None: hit)."""
         self.step_of_chain[chain] = label
+        self._env_told[chain] = self._env_pending if reason is not None else frozenset()
+        self._env_pending = frozenset()
         if reason is None:
             return
         cause = reason.get("cause") if reason.get("kind") == "parent changed" else None
@@ -99,29 +145,67 @@ class StepLog:
         self.steps.append(step)
         self.open_step = None
 
+    def _previous_step(
+        self, stage: str, index: int, instruction: str, components: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        """The step to compare with in the last build that reached it: when the previous build
+        failed before this step (or failed at it without recording its inputs), look further
+        back, following each record's "previous"."""
+        for n in range(LOOKBACK):
+            if n == len(self._chain):
+                older = self._older(self._chain[-1]) if self._older and self._chain else None
+                if older is None:
+                    return None
+                self._chain.append(older)
+            record = self._chain[n]
+            found = explain.find_previous_step(
+                record.get("steps") or [], stage, index, components, instruction
+            )
+            if found is not None and found.get("components") is not None:
+                return found
+            if found is None and record.get("status") != "failed":
+                return None
+        return None
+
+    def _context(self, stage: Stage, item: ins.Instruction, key: CacheKey) -> explain.Context:
+        parent = key.components.get("parent") or ""
+        ctx = explain.Context(
+            parent_step=self.step_of_chain.get(parent),
+            cause=self.cause_of_chain.get(parent),
+            args=frozenset(self._args.get(_stage_name(stage), ())),
+            explained_env=self._env_told.get(parent, frozenset()),
+        )
+        source = key.components.get("source") or key.components.get("chain") or ""
+        if isinstance(item, ins.Copy) and item.from_:
+            ctx.stage = item.from_
+        elif key.components.get("op") == "stage":
+            ctx.stage = str(key.notes.get("ref") or "") or None
+        if ctx.stage:
+            ctx.stage_step = self.step_of_chain.get(source)
+            ctx.stage_cause = self.cause_of_chain.get(source)
+        return ctx
+
     def reason(
         self, stage: Stage, index: int, item: ins.Instruction, key: CacheKey, no_cache: bool
     ) -> dict[str, Any]:
+        if self.open_step is not None and self.open_step.get("id") == self.current_id:
+            # what a failed step is compared by when the build is run again
+            self.open_step.update(components=key.components, notes=key.notes)
+        if not is_build_step(stage, item):
+            return {"kind": "config", "changes": [], "summary": "edits the image config"}
         if no_cache:
             return dict(explain.NO_CACHE)
         if self.previous is None:
             return dict(explain.NO_PREVIOUS)
-        prev = explain.find_previous_step(
-            self.previous.get("steps") or [], _stage_name(stage), index, key.components
-        )
+        text = item.original.strip()
+        prev = self._previous_step(_stage_name(stage), index, text, key.components)
         if prev is None:
             summary = "a new step: nothing like it in the previous build"
             return {"kind": "new step", "changes": [], "summary": summary}
-        parent = key.components.get("parent") or ""
-        return explain.explain_miss(
-            item.original.strip(),
-            key.components,
-            key.notes,
-            prev,
-            parent_step=self.step_of_chain.get(parent),
-            source_step=self.step_of_chain.get(key.components.get("source") or ""),
-            cause=self.cause_of_chain.get(parent),
-        )
+        ctx = self._context(stage, item, key)
+        reason = explain.explain_miss(text, key.components, key.notes, prev, ctx)
+        self._env_pending = ctx.explained_env | explain.env_changes_of(reason)
+        return reason
 
     def finish(
         self,
@@ -150,7 +234,9 @@ class StepLog:
             "components": key.components,
             "notes": key.notes,
         }
-        if not cached:
+        if not is_build_step(stage, item):
+            step["meta"] = True  # a config edit: nothing was cached or built
+        elif not cached:
             step["reason"] = reason
             if sid not in self._miss_sent and reason is not None:
                 self.miss(sid, reason)

@@ -1,9 +1,10 @@
 """`docker-magics build`: the parser, and a handler that prints the builder's progress events.
 
 The builder never prints; this module turns its events into BuildKit's plain progress lines
-(``#5 [2/4] RUN npm install``, ``#5 CACHED``, ``#5 DONE 1.2s``), with the reason for every miss
-on one line, or into one JSON object per event. Progress goes to stderr (as `docker build` does)
-except for ``--progress=json``, which is meant to be read by programs from stdout.
+(``#5 [2/4] RUN npm install``, ``#5 CACHED``, ``#5 DONE 1.2s``; ``plain_progress.py``), with the
+reason for every miss on one line, or into one JSON object per event. Progress goes to stderr
+(as `docker build` does) except for ``--progress=json``, which is meant to be read by programs
+from stdout.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BuildError, DockerMagicsError, UsageError
+from .plain_progress import PlainPrinter
 
 if TYPE_CHECKING:
     from ..api import Engine
@@ -101,34 +103,11 @@ def build_options(args: Any) -> dict[str, Any]:
     }
 
 
-def plain_printer(write: Callable[[str], None]) -> Callable[[dict[str, Any]], None]:
-    """BuildKit-style plain progress lines from build events."""
-    started: dict[int, str] = {}
-
-    def on_event(ev: dict[str, Any]) -> None:
-        kind = ev.get("event")
-        sid = ev.get("id")
-        if kind == "step":
-            started[sid] = ev["instruction"]  # type: ignore[index]
-            write(f"#{sid} [{ev['pos']}] {ev['instruction']}")
-        elif kind == "miss":
-            write(f"#{sid} CACHE MISS: {ev['reason']['summary']}")
-        elif kind == "log":
-            for line in str(ev.get("data", "")).splitlines():
-                write(f"#{sid} {line}")
-        elif kind == "done":
-            if ev.get("cached"):
-                write(f"#{sid} CACHED")
-            else:
-                write(f"#{sid} DONE {ev['duration_s']:.1f}s")
-        elif kind == "error":
-            write(f"#{sid} ERROR: {ev['message'].splitlines()[0]}")
-        elif kind == "result":
-            write(f"#{sid or 0} writing image {ev['image']} done")
-            for tag in ev.get("tags") or []:
-                write(f"#{sid or 0} naming to {tag} done")
-
-    return on_event
+def plain_printer(
+    write: Callable[[str], None], write_raw: Callable[[str], None] | None = None
+) -> Callable[[dict[str, Any]], None]:
+    """BuildKit-style plain progress lines from build events (``plain_progress.py``)."""
+    return PlainPrinter(write, write_raw)
 
 
 def _metadata(record: dict[str, Any]) -> dict[str, Any]:
@@ -158,7 +137,7 @@ def do_build(eng: Engine, args: Any, out: Output) -> int:
     mode = "quiet" if args.quiet else args.progress
     progress: Callable[[dict[str, Any]], None] | None = None
     if mode in ("auto", "plain"):
-        progress = plain_printer(err_line)
+        progress = plain_printer(err_line, lambda text: out.raw_err(text.encode()))
     elif mode == "json":
         progress = lambda ev: out.line(json.dumps(ev, sort_keys=True))  # noqa: E731
     try:

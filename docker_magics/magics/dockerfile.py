@@ -126,7 +126,9 @@ def _progress(mode: str, view: Any) -> tuple[Any, _Live | None]:
         live = _Live(view, handle)
         return live, live
     if mode == "plain":
-        return plain_printer(lambda s: print(s, flush=True)), None
+        return plain_printer(
+            lambda s: print(s, flush=True), lambda s: print(s, end="", flush=True)
+        ), None
     if mode == "json":
         return (lambda ev: print(json.dumps(ev, sort_keys=True), flush=True)), None
     return None, None

@@ -107,8 +107,21 @@ def test_arg_change_invalidates_later_run_label_change_does_not(engine, base_ima
     engine.build(ctx.root, tags=["t"])
     steps = steps_by_instruction(engine.build(ctx.root, tags=["t"], build_args={"V": "2"}))
     assert not steps["RUN echo built > /out"]["cached"]
-    change = steps["RUN echo built > /out"]["reason"]["changes"][0]
-    assert change == {"field": "env", "name": "V", "old": "1", "new": "2"}
+    reason = steps["RUN echo built > /out"]["reason"]
+    assert reason["changes"][0] == {
+        "field": "env",
+        "name": "V",
+        "old": "1",
+        "new": "2",
+        "arg": True,
+    }
+    assert reason["summary"] == "build argument V changed: 1 -> 2"
+    # The next RUN sees the same change through its parent: said once, where it is first used.
+    assert steps["RUN cat /out"]["reason"]["summary"] == (
+        "parent step changed (line 4: RUN echo built > /out): build argument V changed: 1 -> 2"
+    )
+    # The ARG line itself did not change, and LABEL/ARG/ENV are config edits, not build steps.
+    assert steps["ARG V=1"]["meta"] and "reason" not in steps["ARG V=1"]
     ctx.dockerfile(
         "FROM busybox\nARG V=1\nLABEL owner=you\nRUN echo built > /out\nENV E=1\nRUN cat /out\n"
     )
@@ -143,7 +156,8 @@ def test_no_cache_misses_everything_with_the_reason(engine, base_image, ctx):
     engine.build(ctx.root, tags=["app"])
     result = engine.build(ctx.root, tags=["app"], no_cache=True)
     assert not any(s["cached"] for s in result.steps)
-    assert {s["reason"]["kind"] for s in result.steps} == {"--no-cache"}
+    built = [s for s in result.steps if not s.get("meta")]
+    assert len(built) > 2 and {s["reason"]["kind"] for s in built} == {"--no-cache"}
 
 
 def test_multi_stage_copy_from_and_target(engine, base_image, ctx):
