@@ -71,11 +71,13 @@ def context_bind(
 ) -> tuple[dict[str, Any], str]:
     source = options.get("source", options.get("src", "."))
     selected = b.context.select(source, b.error(ins, ""))
+    files = b.context.files(selected)
     comp = {
         "type": "bind",
         "target": target,
         "source": source,
-        "checksum": cachekey.files_checksum(b.context.files(selected)),
+        "checksum": cachekey.files_checksum(files),
+        "files": files,  # into the key's notes, not the key: says which file changed
         **({"rw": True} if writable(options) else {}),
     }
     sel = selected[0]

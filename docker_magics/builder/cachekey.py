@@ -98,8 +98,9 @@ def from_key(manifest_digest: str | None, platform: str, *, ref: str = "") -> Ca
 
 
 def _mount_component(mount: Mapping[str, Any]) -> dict[str, Any]:
-    # A cache mount's *contents* never enter the key, only its definition.
-    return {k: v for k, v in sorted(mount.items()) if k != "contents"}
+    # A cache mount's *contents* never enter the key, only its definition; a bind's per-file
+    # list ("files") is summarised by its checksum and kept in the notes.
+    return {k: v for k, v in sorted(mount.items()) if k not in ("contents", "files")}
 
 
 def run_key(
@@ -127,7 +128,8 @@ def run_key(
             "network": network,
             "security": security,
             "platform": platform,
-        }
+        },
+        {"mounts": {m["target"]: m["files"] for m in mounts if "files" in m}},
     )
 
 

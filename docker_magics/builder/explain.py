@@ -9,7 +9,7 @@ plain progress output and the views print, made by ``reasons.py``: words a learn
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,15 +226,19 @@ def find_previous_step(
     index: int,
     components: Mapping[str, Any],
     instruction: str | None = None,
+    taken: Collection[int] = (),
 ) -> Mapping[str, Any] | None:
     """The closest step of a previous build to compare with.
 
     The same instruction in the same stage comes first (after the same parent state if there
     are several): instructions that only edit the config share their parent state, so the
     parent alone cannot tell an ``ARG`` from the ``ENV`` after it. Then a step of the same
-    operation on the same parent (an edited instruction), then the one at the same position.
+    operation on the same parent (an edited instruction), then the same operation nearest
+    the same position (an edited line with lines added or removed before it); never a step
+    of another kind. Steps in
+    ``taken`` (ids already compared with an earlier step of this build) are passed over.
     """
-    same_stage = [s for s in steps if s.get("stage") == stage]
+    same_stage = [s for s in steps if s.get("stage") == stage and s.get("id") not in taken]
     parent = components.get("parent")
     op = components.get("op")
     if instruction is not None:
@@ -248,9 +252,10 @@ def find_previous_step(
         if parent is not None and op != "meta" and comp.get("parent") == parent:
             if comp.get("op") == op:
                 return s
-    at_index = [s for s in same_stage if s.get("index") == index]
-    same_op = [s for s in at_index if (s.get("components") or {}).get("op") == op]
-    return next(iter(same_op or at_index), None)
+    # an edited line after inserted or removed ones: the same operation nearest its place
+    # Another kind of step in its place is not this step's old self: it is a new step.
+    same_op = [s for s in same_stage if (s.get("components") or {}).get("op") == op]
+    return _closest(same_op, index) if op != "meta" else None
 
 
 def env_changes_of(reason: Mapping[str, Any] | None) -> frozenset[tuple[str, Any, Any]]:

@@ -155,9 +155,7 @@ def change_sentence(change: Mapping[str, Any], instruction: str = "") -> str:
     if kind == "stage":
         return _stage(change, op)
     if kind == "image":
-        return (
-            f"base image changed (now {value_text(change['new'])}, was {value_text(change['old'])})"
-        )
+        return _image(change)
     if kind == "env":
         return _env(change)
     if kind == "files":
@@ -195,4 +193,5 @@ def summary_of(instruction: str, changes: Sequence[Mapping[str, Any]]) -> str:
             inputs = [c for c in inputs if c["field"] != "files"]
         own = lead + inputs
     chosen = own or list(changes)
-    return "; ".join(change_sentence(c, instruction) for c in chosen[:_MAX_SENTENCES])
+    sentences = dict.fromkeys(change_sentence(c, instruction) for c in chosen)  # each once
+    return "; ".join(list(sentences)[:_MAX_SENTENCES])

@@ -55,6 +55,7 @@ class StepLog:
         # the build before a given one (its record's "previous"), to look further back
         self._older = older
         self._chain: list[Record] = [previous] if previous else []
+        self._taken: dict[str, set[int]] = {}  # record id -> ids of its steps compared with
         self._args: dict[str, set[str]] = {}  # stage -> ARG names declared so far
         self._vertices: dict[str, int] = {}  # stage -> build steps begun so far
         # chain key -> environment changes reported at or above it: a build argument's change
@@ -158,9 +159,12 @@ class StepLog:
                     return None
                 self._chain.append(older)
             record = self._chain[n]
+            taken = self._taken.setdefault(str(record.get("id")), set())
             found = explain.find_previous_step(
-                record.get("steps") or [], stage, index, components, instruction
+                record.get("steps") or [], stage, index, components, instruction, taken
             )
+            if found is not None and found.get("id") is not None:
+                taken.add(found["id"])  # each earlier step stands for one step of this build
             if found is not None and found.get("components") is not None:
                 return found
             if found is None and record.get("status") != "failed":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._base import FONT, INK, View, esc, human_size, short
-from .cachediff import CacheDiff, parent_reason
+from .cachediff import CacheDiff, parent_reason, reason_text
 
 __all__ = ["BuildProgress", "BuildSummary", "StepView"]
 
@@ -31,6 +31,7 @@ STATE_STYLE = {
     "done": ("done", "#607d8b"),  # mid grey-blue: readable on light and dark themes
     "failed": ("FAILED", "#c62828"),
     "skipped": ("skipped", "#bdbdbd"),
+    "config": ("config", "#9e9e9e"),  # ENV, CMD, ...: edits the image config, nothing to run
 }
 
 
@@ -47,9 +48,16 @@ class StepView:
     reason: str = ""
     log: list[str] = field(default_factory=list)
     partial: str = ""
+    partial_is_state: bool = False  # the builder's idle line: replaced, not continued
 
-    def add_log(self, data: str) -> None:
-        text = self.partial + data
+    def add_log(self, data: str, partial: bool = False) -> None:
+        """``partial``: ``data`` is the current state of an unfinished line (the builder sends
+        it when a process pauses mid-line); whole lines that follow replace it."""
+        if partial:
+            self.partial, self.partial_is_state = data[: LINE_MAX + 1], True
+            return
+        text = ("" if self.partial_is_state else self.partial) + data
+        self.partial_is_state = False
         lines = text.split("\n")
         self.partial = lines.pop()[: LINE_MAX + 1]  # one more char marks a cut line
         cut = [s if len(s) <= LINE_MAX else s[:LINE_MAX] + "…" for s in lines[-LOG_KEEP:]]
@@ -63,6 +71,7 @@ class StepView:
 def _plan(text: str | None) -> list[StepView]:
     if not text:
         return []
+    from ..builder.steplog import is_build_step
     from ..dockerfile import parse_stages
 
     try:
@@ -73,18 +82,21 @@ def _plan(text: str | None) -> list[StepView]:
     for stage in df.stages:
         name = stage.name or str(stage.index)
         for item in (stage.from_, *stage.instructions):
-            steps.append(StepView(item.line, item.original.strip(), name))
+            view = StepView(item.line, item.original.strip(), name)
+            if not is_build_step(stage, item):
+                view.state = "config"
+            steps.append(view)
     return steps
 
 
-def _reason(reason: Mapping[str, Any] | None) -> str:
+def _reason(reason: Mapping[str, Any] | None, instruction: str = "") -> str:
     """A miss's one-line reason; none for a first build, where every step is new anyway."""
     reason = reason or {}
     if reason.get("kind") == "no previous build":
         return ""
     if reason.get("kind") == "parent changed":
         return parent_reason(reason)
-    return str(reason.get("summary", ""))
+    return reason_text(reason, instruction)
 
 
 def _badge(state: str) -> str:
@@ -118,12 +130,20 @@ class BuildProgress(View):
         kind = ev.get("event")
         if kind == "step":
             step = next(
-                (s for s in self.steps if s.state == "waiting" and s.line == ev.get("line")), None
+                (
+                    s
+                    for s in self.steps
+                    if s.id is None
+                    and s.state in ("waiting", "config")
+                    and s.line == ev.get("line")
+                ),
+                None,
             )
             if step is None:
                 step = StepView(ev.get("line"), str(ev.get("instruction", "")))
                 self.steps.append(step)
-            step.id, step.pos, step.state = ev.get("id"), str(ev.get("pos", "")), "running"
+            step.id, step.pos = ev.get("id"), str(ev.get("pos", ""))
+            step.state = "config" if ev.get("meta") else "running"
             step.stage = str(ev.get("stage", step.stage))
             step.started = self.clock()
             return True
@@ -141,12 +161,12 @@ class BuildProgress(View):
         if step is None:
             return False
         if kind == "miss":
-            step.reason = _reason(ev.get("reason"))
+            step.reason = _reason(ev.get("reason"), step.instruction)
             return True
         if kind == "log":
-            step.add_log(str(ev.get("data", "")))
+            step.add_log(str(ev.get("data", "")), bool(ev.get("partial")))
             return False
-        if kind == "done":
+        if kind == "done" and step.state != "config":
             step.state = "cached" if ev.get("cached") else "done"
             step.duration = ev.get("duration_s")
             return True
@@ -166,7 +186,7 @@ class BuildProgress(View):
     def headline(self) -> str:
         ran = [s for s in self.steps if s.state in ("cached", "done")]
         cached = sum(1 for s in ran if s.state == "cached")
-        counted = [s for s in self.steps if s.state != "skipped"]
+        counted = [s for s in self.steps if s.state not in ("skipped", "config")]
         if self.error:
             return f"Build failed after {self.elapsed():.1f}s: {self.error.splitlines()[0]}"
         if self.finished is not None:
@@ -268,7 +288,7 @@ class BuildSummary(View):
         rows = []
         for s in self.result.steps:
             layer = s.get("layer") or {}
-            reason = "" if s.get("cached") else _reason(s.get("reason"))
+            reason = "" if s.get("cached") else _reason(s.get("reason"), s.get("instruction", ""))
             rows.append(
                 (
                     str(s.get("line", "")),

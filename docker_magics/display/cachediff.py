@@ -1,18 +1,22 @@
 """Two builds side by side: which steps were reused, the first miss and why, and its cascade.
 
-``diff_builds`` is a pure function of two build records (``<store>/builds/*.json``); a step of the
-newer build is matched with the older build's step at the same place in the same stage. The view
-teaches one lesson at a glance: everything after the first miss is rebuilt, so put what changes
-often (COPY . /src) after what is slow and stable (COPY package.json, RUN npm install).
+``diff_builds`` is a pure function of two build records (``<store>/builds/*.json``). The two
+builds are aligned by instruction, stage by stage, with a sequence alignment (``difflib``, as
+``diff`` aligns lines): a step that stayed is paired with itself wherever it now is, an edited
+line with the line it replaced, and a line that moved shows as moved, not as one instruction
+"changed" into another. The view teaches one lesson at a glance: everything after the first
+miss is rebuilt, so put what changes often (COPY . /src) after what is slow and stable (COPY
+package.json, RUN npm install).
 """
 
 from __future__ import annotations
 
-import re
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..builder.reasons import summary_of
 from ..errors import NotFoundError
 from ._base import CODE, FONT, INK, View, esc, short
 
@@ -25,6 +29,7 @@ __all__ = [
     "CacheDiff",
     "diff_builds",
     "reason_details",
+    "reason_text",
     "parent_reason",
 ]
 
@@ -35,8 +40,12 @@ STATUS = {
     "miss": ("MISS", "#ffebee", "#c62828"),
     "cascade": ("REBUILT", "#fff4e0", "#b26a00"),
     "added": ("NEW", "#e3f2fd", "#1565c0"),
+    "moved": ("MOVED", "#f3e5f5", "#6a1b9a"),
     "removed": ("GONE", "#f5f5f5", "#777777"),
+    "config": ("CONFIG", "#fafafa", "#607d8b"),  # ENV, CMD, ...: no layer, nothing cached
 }
+_BUILT = ("reused", "first-miss", "miss", "cascade", "added", "moved")
+_MAX_DETAILS = 20
 
 
 @dataclass
@@ -49,6 +58,7 @@ class DiffRow:
     reason: str = ""
     details: list[str] = field(default_factory=list)
     duration_s: float | None = None
+    old_line: int | None = None  # for a moved step, where it was
 
 
 @dataclass
@@ -61,29 +71,36 @@ class CacheDiffData:
         return sum(1 for r in self.rows if r.status in statuses)
 
 
+def reason_text(reason: Mapping[str, Any] | None, instruction: str = "") -> str:
+    """A miss's reason in words, made again from its changes so that records written by older
+    versions (whose summaries held Python reprs) read the same as new ones."""
+    reason = reason or {}
+    changes = reason.get("changes") or []
+    if changes:
+        try:
+            return summary_of(instruction, changes)
+        except (KeyError, TypeError, AttributeError):  # a record from another version
+            pass
+    return str(reason.get("summary", ""))
+
+
 def reason_details(reason: Mapping[str, Any] | None) -> list[str]:
-    """One line per concrete change: the instruction diff, ENV/ARG values, context files."""
+    """The lines below a miss's reason: every file that changed (the reason names five)."""
     out: list[str] = []
-    for ch in (reason or {}).get("changes") or []:
-        kind = ch.get("field")
-        if kind == "instruction":
-            out += [f"- {ch.get('old')}", f"+ {ch.get('new')}"]
-        elif kind == "env":
-            out.append(f"{ch.get('name')}: {ch.get('old')!r} -> {ch.get('new')!r}")
-        elif kind == "files":
-            out += [f"+ {p} (added)" for p in ch.get("added") or []]
-            out += [f"- {p} (removed)" for p in ch.get("removed") or []]
-            out += [
-                f"~ {c['path']} ({', '.join(c.get('attributes') or [])})"
-                for c in ch.get("changed") or []
-            ]
-        elif kind == "parent":
-            out.append(f"builds on a changed step ({ch.get('parent_step') or 'parent'})")
-        elif kind == "image":
-            out.append(f"base image: {ch.get('old')} -> {ch.get('new')}")
-        else:
-            out.append(f"{kind}: {ch.get('old')!r} -> {ch.get('new')!r}")
-    return out
+    changes = (reason or {}).get("changes") or []
+    if any(ch.get("field") == "paths" for ch in changes):
+        return []  # new sources: "COPY now takes ..." says it; every old file removed does not
+    for ch in changes:
+        files = ch.get("files") if ch.get("field") == "mount" else ch
+        if ch.get("field") not in ("files", "mount") or not isinstance(files, Mapping):
+            continue
+        out += [
+            f"~ {c['path']} ({', '.join(c.get('attributes') or [])})"
+            for c in files.get("changed") or []
+        ]
+        out += [f"+ {p} (added)" for p in files.get("added") or []]
+        out += [f"- {p} (removed)" for p in files.get("removed") or []]
+    return out if len(out) > 1 else []
 
 
 def parent_reason(reason: Mapping[str, Any]) -> str:
@@ -95,56 +112,160 @@ def parent_reason(reason: Mapping[str, Any]) -> str:
     return "builds on a step that was rebuilt"
 
 
-def _key(step: Mapping[str, Any], n: int) -> tuple[str, Any]:
-    return (str(step.get("stage", "")), step.get("index", n))
+def _by_stage(steps: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for s in steps:
+        out.setdefault(str(s.get("stage", "")), []).append(s)
+    return out
 
 
-def _reason_text(status: str, reason: Mapping[str, Any]) -> str:
+def _verb(text: str | None) -> str:
+    return (text or "").split(" ", 1)[0].upper()
+
+
+def _align(
+    old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], swap: bool = False
+) -> list[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]:
+    """Pairs (old step, new step) in the new build's order, then old steps with no partner.
+
+    An edited line is paired with the line it replaced when both are the same instruction
+    (RUN with RUN) and neither appears elsewhere in the other build (then it moved);
+    otherwise the two are an addition and a removal.
+    """
+    a = [str(s.get("instruction", "")) for s in old]
+    b = [str(s.get("instruction", "")) for s in new]
+    pairs: list[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]] = []
+    gone: list[Mapping[str, Any]] = []
+    opcodes: list[tuple[str, int, int, int, int]]
+    if swap:  # the same alignment problem, ties broken the other way (only "equal" matters)
+        opcodes = [
+            (t, j1, j2, i1, i2)
+            for t, i1, i2, j1, j2 in difflib.SequenceMatcher(None, b, a, False).get_opcodes()
+        ]
+    else:
+        opcodes = list(difflib.SequenceMatcher(None, a, b, False).get_opcodes())
+    for tag, i1, i2, j1, j2 in opcodes:
+        olds, news = list(old[i1:i2]), list(new[j1:j2])
+        if tag == "equal":
+            pairs += list(zip(olds, news))
+            continue
+        for o, n in zip(olds, news):
+            ot, nt = str(o.get("instruction", "")), str(n.get("instruction", ""))
+            # a line that exists on the other side too is a move, not this line's edit
+            if _verb(ot) == _verb(nt) and ot not in b and nt not in a:
+                pairs.append((o, n))
+            else:
+                pairs.append((None, n))
+                gone.append(o)
+        pairs += [(None, n) for n in news[len(olds) :]]
+        gone += olds[len(news) :]
+    return pairs + [(o, None) for o in gone]
+
+
+def _moved(pairs: list[tuple[Any, Any]]) -> dict[int, Mapping[str, Any]]:
+    """New steps (by id()) whose exact instruction was removed from another place: moves."""
+    removed: dict[str, list[Mapping[str, Any]]] = {}
+    for o, n in pairs:
+        if n is None and o is not None:
+            removed.setdefault(str(o.get("instruction")), []).append(o)
+    out: dict[int, Mapping[str, Any]] = {}
+    for o, n in pairs:
+        if o is None and n is not None and removed.get(str(n.get("instruction"))):
+            out[id(n)] = removed[str(n.get("instruction"))].pop(0)
+    return out
+
+
+def _best_alignment(
+    old: list[Mapping[str, Any]], new: list[Mapping[str, Any]]
+) -> tuple[list[tuple[Any, Any]], dict[int, Mapping[str, Any]]]:
+    """When two alignments are equally long (``COPY .`` moved below ``RUN npm install`` is
+    also ``RUN npm install`` moved above it), take the one whose moves go down the file: a
+    learner reorders to put what changes often later, and that step is the one that moved."""
+    best: tuple[tuple[int, int], list[tuple[Any, Any]], dict[int, Mapping[str, Any]]] | None
+    best = None
+    for swap in (False, True):
+        pairs = _align(old, new, swap)
+        moves = _moved(pairs)
+        matched = sum(1 for o, n in pairs if o is not None and n is not None)
+        down = sum(
+            int(n.get("index") or 0) - int(moves[id(n)].get("index") or 0)
+            for _, n in pairs
+            if n is not None and id(n) in moves
+        )
+        score = (matched + len(moves), down)
+        if best is None or score > best[0]:
+            best = (score, pairs, moves)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _status(step: Mapping[str, Any], before: Any, moved: bool, stage_missed: bool) -> str:
+    reason = step.get("reason") or {}
+    if step.get("meta"):
+        return "config"
+    if step.get("cached"):
+        return "reused"
+    if moved:
+        return "moved"
+    if before is None:
+        return "added"
+    if reason.get("kind") == "parent changed" and stage_missed:
+        return "cascade"
+    return "miss" if stage_missed else "first-miss"
+
+
+def _row(step: Mapping[str, Any], before: Any, status: str) -> DiffRow:
+    reason = step.get("reason") or {}
+    text = str(step.get("instruction", ""))
+    why = ""
     if status == "cascade":
-        return parent_reason(reason)
-    if status in ("reused", "added"):
-        return ""
-    return str(reason.get("summary", ""))
+        why = parent_reason(reason)
+    elif status in ("first-miss", "miss", "moved"):
+        why = reason_text(reason, text)
+    if status == "moved" and before is not None:
+        why = f"moved from line {before.get('line')}" + (f"; {why}" if why else "")
+    return DiffRow(
+        stage=str(step.get("stage", "")),
+        line=step.get("line"),
+        old=before.get("instruction") if before else None,
+        new=step.get("instruction"),
+        status=status,
+        reason=why,
+        details=reason_details(reason) if status in ("first-miss", "miss") else [],
+        duration_s=step.get("duration_s"),
+        old_line=before.get("line") if before else None,
+    )
 
 
 def diff_builds(old: Mapping[str, Any], new: Mapping[str, Any]) -> CacheDiffData:
-    old_steps = {_key(s, n): s for n, s in enumerate(old.get("steps") or [])}
+    old_stages = _by_stage(old.get("steps") or [])
     rows: list[DiffRow] = []
-    missed_stages: set[str] = set()
-    seen = set()
-    for n, step in enumerate(new.get("steps") or []):
-        key = _key(step, n)
-        seen.add(key)
-        before = old_steps.get(key)
-        stage = key[0]
-        reason = step.get("reason") or {}
-        if step.get("cached"):
-            status = "reused"
-        elif before is None:
-            status = "added"
-        elif reason.get("kind") == "parent changed" and stage in missed_stages:
-            status = "cascade"
-        else:
-            status = "miss" if stage in missed_stages else "first-miss"
-        if not step.get("cached"):
-            missed_stages.add(stage)
-        rows.append(
-            DiffRow(
-                stage=stage,
-                line=step.get("line"),
-                old=before.get("instruction") if before else None,
-                new=step.get("instruction"),
-                status=status,
-                reason=_reason_text(status, reason),
-                details=reason_details(reason) if status in ("first-miss", "miss") else [],
-                duration_s=step.get("duration_s"),
-            )
-        )
-    for key, before in old_steps.items():
-        if key not in seen:
-            rows.append(
-                DiffRow(key[0], before.get("line"), before.get("instruction"), None, "removed")
-            )
+    for stage, steps in _by_stage(new.get("steps") or []).items():
+        pairs, moves = _best_alignment(old_stages.pop(stage, []), steps)
+        missed = False
+        for before, step in pairs:
+            if step is None:
+                if before is not None and not any(before is m for m in moves.values()):
+                    rows.append(
+                        DiffRow(
+                            stage,
+                            before.get("line"),
+                            before.get("instruction"),
+                            None,
+                            "removed",
+                            old_line=before.get("line"),
+                        )
+                    )
+                continue
+            moved = moves.get(id(step))
+            status = _status(step, moved or before, moved is not None, missed)
+            if status in ("first-miss", "miss", "cascade", "added", "moved"):
+                missed = True
+            rows.append(_row(step, moved or before, status))
+    for stage, steps in old_stages.items():  # a stage this build no longer has
+        rows += [
+            DiffRow(stage, s.get("line"), s.get("instruction"), None, "removed") for s in steps
+        ]
     return CacheDiffData(str(old.get("id", "")), str(new.get("id", "")), rows)
 
 
@@ -185,26 +306,6 @@ def collect_cachediff(engine: Engine, old: str | None, new: str | None) -> Cache
 # -- the view (pure) ---------------------------------------------------------------------------
 
 
-_INSTRUCTION_CHANGE = re.compile(r"instruction changed: .*? -> .*?(?=; |$)")
-
-
-def _why(reason: str, details: Sequence[str]) -> str:
-    """The reason once: repeated parts dropped, and the instruction's old and new text left to
-    the -/+ lines below when they are shown (a learner reads them there, aligned)."""
-    parts = list(dict.fromkeys(reason.split("; ")))
-    if any(d.startswith("- ") for d in details):
-        parts = list(
-            dict.fromkeys(_INSTRUCTION_CHANGE.sub("instruction changed", p) for p in parts)
-        )
-    return "; ".join(parts)
-
-
-def _new_details(r: DiffRow) -> list[str]:
-    """Detail lines that add to the reason: an ENV line ("NAME: 'a' -> 'b'") that the reason
-    already says ("NAME changed: 'a' -> 'b'") is left out, and so is a repeated line."""
-    return [d for d in dict.fromkeys(r.details) if d.replace(": ", " changed: ", 1) not in r.reason]
-
-
 def _badge(status: str) -> str:
     label, _, color = STATUS[status]
     return (
@@ -221,13 +322,15 @@ class CacheDiff(View):
         d = self.data
         reused = d.count("reused")
         first = next((r for r in d.rows if r.status == "first-miss"), None)
-        text = f"{reused} of {len([r for r in d.rows if r.new])} steps reused"
+        text = f"{reused} of {d.count(*_BUILT)} steps reused"
         if first:
-            reason = "; ".join(dict.fromkeys(first.reason.split("; ")))
-            text += f"; first miss at line {first.line}: {reason or 'changed'}"
+            text += f"; first miss at line {first.line}: {first.reason or 'changed'}"
             cascade = d.count("cascade")
             if cascade:
                 text += f"; {cascade} later step{'s' * (cascade != 1)} rebuilt because of it"
+        moved = d.count("moved")
+        if moved:
+            text += f"; {moved} step{'s' * (moved != 1)} moved"
         return text
 
     def to_text(self) -> str:
@@ -239,15 +342,17 @@ class CacheDiff(View):
         ]
         for r in d.rows:
             label = STATUS[r.status][0]
-            note = {"first-miss": "  <- first miss", "cascade": f"  ({r.reason})"}.get(r.status, "")
+            note = {"first-miss": "  <- first miss"}.get(r.status, "")
+            if r.status in ("cascade", "moved"):
+                note = f"  ({r.reason})"
+            line = r.line if r.line is not None else ""
             lines.append(
-                f"{r.line if r.line is not None else '':>4}  {short(r.old or '-', w):<{w}}  "
-                f"{short(r.new or '-', w):<{w}}  {label}{note}"
+                f"{line:>4}  {short(r.old or '-', w):<{w}}  {short(r.new or '-', w):<{w}}  "
+                f"{label}{note}"
             )
             if r.status in ("first-miss", "miss"):
-                details = _new_details(r)[:12]
-                lines.append(f"{'':6}why: {_why(r.reason, details)}")
-                lines += [f"{'':8}{x}" for x in details]
+                lines.append(f"{'':6}why: {r.reason}")
+                lines += [f"{'':8}{x}" for x in r.details[:_MAX_DETAILS]]
         lines.append(self.headline())
         return "\n".join(lines)
 
@@ -261,14 +366,12 @@ class CacheDiff(View):
         if not same and r.old and r.new:
             old, new = f"<del>{old}</del>", f"<ins>{new}</ins>"
         why = ""
-        if r.status in ("first-miss", "miss", "cascade") and r.reason:
-            details = _new_details(r)[:20]
-            reason = _why(r.reason, details)
-            why = f'<div style="color:{color}">{"<b>why:</b> " if strong else ""}{esc(reason)}'
-            if details:
+        if r.reason:
+            why = f'<div style="color:{color}">{"<b>why:</b> " if strong else ""}{esc(r.reason)}'
+            if r.details:
                 why += (
                     '<pre style="margin:2px 0 0 0;white-space:pre-wrap;background:none;padding:0;'
-                    f'border:none;{INK}">' + esc("\n".join(details)) + "</pre>"
+                    f'border:none;{INK}">' + esc("\n".join(r.details[:_MAX_DETAILS])) + "</pre>"
                 )
             why += "</div>"
         td = 'style="text-align:left;padding:3px 8px;vertical-align:top"'

@@ -68,7 +68,8 @@ def test_statuses():
     first = data.rows[1]
     assert first.reason.startswith("context files changed")
     assert "~ src/app.js (content)" in first.details and "+ new.txt (added)" in first.details
-    assert data.rows[3].details == ["- RUN rm -rf /tmp/x", "+ RUN rm -rf /tmp/y"]
+    assert data.rows[3].reason == "instruction changed, was: RUN rm -rf /tmp/x"
+    assert data.rows[3].old == "RUN rm -rf /tmp/x"  # the edited line, paired with its old self
 
 
 def test_removed_steps_are_listed():
@@ -85,3 +86,62 @@ def test_views():
     html = view.to_html()
     assert "border-left:4px solid #c62828" in html and "REBUILT" in html
     assert "<del>" in html and "<ins>" in html and "src/app.js" in html
+
+
+def _text(index, text, cached=False, reason=None, meta=False):
+    s = step(index, index + 1, text, cached, reason)
+    if meta:
+        s["meta"] = True
+    return s
+
+
+def test_reordered_dockerfile_shows_moved_steps_as_moved():
+    """15.7: aligned by instruction, not by position: CMD is not "changed into" COPY."""
+    old = {
+        "id": "b1",
+        "steps": [
+            _text(0, "FROM node"),
+            _text(1, "COPY . /app"),
+            _text(2, "RUN npm install"),
+            _text(3, "CMD node app.js", meta=True),
+        ],
+    }
+    paths = {
+        "kind": "changed",
+        "summary": "old summary with ['reprs']",
+        "changes": [
+            {"field": "instruction", "old": "COPY . /app", "new": "COPY package.json /app/"},
+            {"field": "paths", "op": "copy", "old": ["."], "new": ["package.json"]},
+            {"field": "files", "added": [], "removed": [".", "index.js"], "changed": []},
+        ],
+    }
+    new = {
+        "id": "b2",
+        "steps": [
+            _text(0, "FROM node", cached=True),
+            _text(1, "COPY package.json /app/", reason=paths),
+            _text(2, "RUN npm install", reason=PARENT),
+            _text(3, "COPY . /app", reason=PARENT),
+            _text(4, "CMD node app.js", meta=True),
+        ],
+    }
+    rows = diff_builds(old, new).rows
+    assert [(r.old, r.new, r.status) for r in rows] == [
+        ("FROM node", "FROM node", "reused"),
+        (None, "COPY package.json /app/", "added"),
+        ("RUN npm install", "RUN npm install", "cascade"),
+        ("COPY . /app", "COPY . /app", "moved"),
+        ("CMD node app.js", "CMD node app.js", "config"),
+    ]
+    assert rows[3].reason.startswith("moved from line 2")
+    text = CacheDiff(
+        diff_builds(
+            old,
+            {
+                "id": "b3",
+                "steps": [new["steps"][0], _text(1, "COPY package.json /app/", reason=paths)],
+            },
+        )
+    ).to_text()
+    assert "COPY now takes package.json instead of the whole context (.)" in text
+    assert "reprs" not in text and "removed" not in text  # said in words, from the changes

@@ -40,11 +40,13 @@ def _diff() -> CacheDiff:
 def test_cache_diff_says_each_reason_once():
     view = _diff()
     html, text = view.to_html(), view.to_text()
-    assert html.count(f"- {ENV_OLD}") == 1 and text.count(f"- {ENV_OLD}") == 1
-    assert "<b>why:</b> instruction changed<" in html  # the -/+ lines below show the texts
+    said = f"instruction changed, was: {ENV_OLD}"
+    rows, table = html.split("<tbody>")[1], text.split("\n")[2:-1]  # without the headline
+    assert rows.count(said) == 1 and "\n".join(table).count(said) == 1
     assert view.headline().count("instruction changed") == 1
-    assert "GREETING changed: &#x27;hello&#x27;" in html
-    assert "GREETING: " not in html  # the ENV detail line would only repeat the reason
+    # Made again from the changes: words, not the reprs the stored summary held.
+    assert "environment variable GREETING changed: hello -&gt; bonjour" in html
+    assert "&#x27;" not in html and "'hello'" not in text
 
 
 def test_tinted_rows_set_their_own_text_colour():

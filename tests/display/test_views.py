@@ -37,7 +37,7 @@ def test_error_view_from_build_error():
 def test_live_build_view():
     now = [0.0]
     view = BuildProgress("FROM busybox\nRUN make\nCMD x\n", clock=lambda: now[0])
-    assert [s.state for s in view.steps] == ["waiting"] * 3
+    assert [s.state for s in view.steps] == ["waiting", "waiting", "config"]  # CMD: no step
     view.feed({"event": "step", "id": 1, "line": 1, "pos": "1/3", "instruction": "FROM busybox"})
     view.feed({"event": "done", "id": 1, "cached": True, "duration_s": 0})
     view.feed({"event": "step", "id": 2, "line": 2, "pos": "2/3", "instruction": "RUN make"})
@@ -49,5 +49,5 @@ def test_live_build_view():
     assert "running" in html and "2.5s" in html and "<progress" in html
     assert "compiling\nlinking" in html and "cache miss: instruction changed" in html
     view.feed({"event": "error", "id": 2, "message": "exit code 2"})
-    assert [s.state for s in view.steps] == ["cached", "failed", "skipped"]
+    assert [s.state for s in view.steps] == ["cached", "failed", "config"]
     assert view.headline().startswith("Build failed") and "FAILED" in view.to_html()
