@@ -227,6 +227,7 @@ def find_previous_step(
     components: Mapping[str, Any],
     instruction: str | None = None,
     taken: Collection[int] = (),
+    kept: Collection[str] = (),
 ) -> Mapping[str, Any] | None:
     """The closest step of a previous build to compare with.
 
@@ -236,7 +237,8 @@ def find_previous_step(
     operation on the same parent (an edited instruction), then the same operation nearest
     the same position (an edited line with lines added or removed before it); never a step
     of another kind. Steps in
-    ``taken`` (ids already compared with an earlier step of this build) are passed over.
+    ``taken`` (ids already compared with an earlier step of this build) are passed over, and
+    so are, for an edited step, those whose text is in ``kept`` (this build's own lines).
     """
     same_stage = [s for s in steps if s.get("stage") == stage and s.get("id") not in taken]
     parent = components.get("parent")
@@ -247,6 +249,8 @@ def find_previous_step(
         found = _closest(same_parent or same_text, index)
         if found is not None:
             return found
+    # A step whose exact text this build still has is kept for that step (it moved).
+    same_stage = [s for s in same_stage if s.get("instruction") not in kept]
     for s in same_stage:
         comp = s.get("components") or {}
         if parent is not None and op != "meta" and comp.get("parent") == parent:

@@ -147,7 +147,7 @@ class StepLog:
         self.open_step = None
 
     def _previous_step(
-        self, stage: str, index: int, instruction: str, components: Mapping[str, Any]
+        self, stage: Stage, index: int, instruction: str, components: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
         """The step to compare with in the last build that reached it: when the previous build
         failed before this step (or failed at it without recording its inputs), look further
@@ -161,7 +161,13 @@ class StepLog:
             record = self._chain[n]
             taken = self._taken.setdefault(str(record.get("id")), set())
             found = explain.find_previous_step(
-                record.get("steps") or [], stage, index, components, instruction, taken
+                record.get("steps") or [],
+                _stage_name(stage),
+                index,
+                components,
+                instruction,
+                taken,
+                {i.original.strip() for i in (stage.from_, *stage.instructions)},
             )
             if found is not None and found.get("id") is not None:
                 taken.add(found["id"])  # each earlier step stands for one step of this build
@@ -202,7 +208,7 @@ class StepLog:
         if self.previous is None:
             return dict(explain.NO_PREVIOUS)
         text = item.original.strip()
-        prev = self._previous_step(_stage_name(stage), index, text, key.components)
+        prev = self._previous_step(stage, index, text, key.components)
         if prev is None:
             summary = "a new step: nothing like it in the previous build"
             return {"kind": "new step", "changes": [], "summary": summary}

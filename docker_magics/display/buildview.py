@@ -275,7 +275,7 @@ class BuildSummary(View):
         return list(self.result.record.get("tags") or [])
 
     def headline(self) -> str:
-        steps = self.result.steps
+        steps = [s for s in self.result.steps if not s.get("meta")]  # build steps only
         cached = sum(1 for s in steps if s.get("cached"))
         total = sum(float(s.get("duration_s") or 0) for s in steps)
         name = ", ".join(self.tags) or "(untagged)"
@@ -293,8 +293,8 @@ class BuildSummary(View):
                 (
                     str(s.get("line", "")),
                     str(s.get("instruction", "")),
-                    "CACHED" if s.get("cached") else "built",
-                    f"{float(s.get('duration_s') or 0):.1f}s",
+                    "config" if s.get("meta") else "CACHED" if s.get("cached") else "built",
+                    "" if s.get("meta") else f"{float(s.get('duration_s') or 0):.1f}s",
                     human_size(layer["size"]) if layer.get("size") is not None else "",
                     reason,
                 )

@@ -59,6 +59,7 @@ class DiffRow:
     details: list[str] = field(default_factory=list)
     duration_s: float | None = None
     old_line: int | None = None  # for a moved step, where it was
+    first: bool = False  # the stage's first step that was not reused: what the rest follows
 
 
 @dataclass
@@ -220,8 +221,10 @@ def _row(step: Mapping[str, Any], before: Any, status: str) -> DiffRow:
     why = ""
     if status == "cascade":
         why = parent_reason(reason)
-    elif status in ("first-miss", "miss", "moved"):
+    elif status in ("first-miss", "miss", "moved") and reason.get("kind") != "new step":
         why = reason_text(reason, text)
+    elif status == "added":
+        why = "a new step"
     if status == "moved" and before is not None:
         why = f"moved from line {before.get('line')}" + (f"; {why}" if why else "")
     return DiffRow(
@@ -259,9 +262,9 @@ def diff_builds(old: Mapping[str, Any], new: Mapping[str, Any]) -> CacheDiffData
                 continue
             moved = moves.get(id(step))
             status = _status(step, moved or before, moved is not None, missed)
-            if status in ("first-miss", "miss", "cascade", "added", "moved"):
-                missed = True
             rows.append(_row(step, moved or before, status))
+            if status in ("first-miss", "miss", "cascade", "added", "moved"):
+                rows[-1].first, missed = not missed, True
     for stage, steps in old_stages.items():  # a stage this build no longer has
         rows += [
             DiffRow(stage, s.get("line"), s.get("instruction"), None, "removed") for s in steps
@@ -321,7 +324,7 @@ class CacheDiff(View):
     def headline(self) -> str:
         d = self.data
         reused = d.count("reused")
-        first = next((r for r in d.rows if r.status == "first-miss"), None)
+        first = next((r for r in d.rows if r.first), None)
         text = f"{reused} of {d.count(*_BUILT)} steps reused"
         if first:
             text += f"; first miss at line {first.line}: {first.reason or 'changed'}"
@@ -342,9 +345,11 @@ class CacheDiff(View):
         ]
         for r in d.rows:
             label = STATUS[r.status][0]
-            note = {"first-miss": "  <- first miss"}.get(r.status, "")
-            if r.status in ("cascade", "moved"):
+            note = ""
+            if r.status in ("cascade", "moved", "added"):
                 note = f"  ({r.reason})"
+            if r.first:
+                note += "  <- first miss"
             line = r.line if r.line is not None else ""
             lines.append(
                 f"{line:>4}  {short(r.old or '-', w):<{w}}  {short(r.new or '-', w):<{w}}  "
@@ -358,7 +363,7 @@ class CacheDiff(View):
 
     def _row(self, r: DiffRow) -> str:
         _, bg, color = STATUS[r.status]
-        strong = r.status == "first-miss"
+        strong = r.first
         style = f"background:{bg};{INK};" + (f"border-left:4px solid {color};" if strong else "")
         same = r.old == r.new
         old = esc(r.old or "—") if not same else f'<span style="color:#888">{esc(r.old)}</span>'

@@ -134,6 +134,8 @@ def test_reordered_dockerfile_shows_moved_steps_as_moved():
         ("CMD node app.js", "CMD node app.js", "config"),
     ]
     assert rows[3].reason.startswith("moved from line 2")
+    headline = CacheDiff(diff_builds(old, new)).headline()
+    assert "first miss at line 2: a new step" in headline and "1 step moved" in headline
     text = CacheDiff(
         diff_builds(
             old,

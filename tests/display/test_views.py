@@ -48,6 +48,12 @@ def test_live_build_view():
     html = view.to_html()
     assert "running" in html and "2.5s" in html and "<progress" in html
     assert "compiling\nlinking" in html and "cache miss: instruction changed" in html
+    # The builder's idle line (a process paused mid-line) shows, then its whole line replaces it.
+    view.feed({"event": "log", "id": 2, "data": "\n", "stream": "stdout"})
+    view.feed({"event": "log", "id": 2, "data": "abc", "partial": True})
+    assert view.steps[1].log_lines()[-1] == "abc"
+    view.feed({"event": "log", "id": 2, "data": "abcdef\n"})
+    assert view.steps[1].log_lines()[-2:] == ["linking", "abcdef"]
     view.feed({"event": "error", "id": 2, "message": "exit code 2"})
     assert [s.state for s in view.steps] == ["cached", "failed", "config"]
     assert view.headline().startswith("Build failed") and "FAILED" in view.to_html()
