@@ -15,6 +15,7 @@ import hashlib
 import os
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from ..dockerfile import expand
@@ -174,6 +175,38 @@ def _network_hint(ins: Run, backend: str) -> str:
     return " (the step ran with --network=none: no network but its own loopback)"
 
 
+class _Output:
+    """The step's stdout and stderr as log events of whole lines (``lines.py``), and the last
+    lines kept for the error message."""
+
+    def __init__(self, b: StepBuilder, tail: deque[str]) -> None:
+        self.b, self.tail, self.sid = b, tail, b.current_id
+        self.lock = threading.Lock()  # two pipes and their idle timers feed one viewer
+        self.buffers = {name: LineBuffer(self._emitter(name)) for name in ("stdout", "stderr")}
+
+    def _emitter(self, stream: str) -> Callable[[str, bool], None]:
+        def emit(text: str, partial: bool) -> None:
+            event: dict[str, Any] = {"event": "log", "id": self.sid, "stream": stream, "data": text}
+            if partial:
+                event["partial"] = True
+            with self.lock:
+                if not partial:
+                    self.tail.extend(text.splitlines())
+                self.b.emit(event)
+
+        return emit
+
+    def sink(self, stream: str) -> Callable[[bytes], None]:
+        # An incremental decoder: a UTF-8 character split between two chunks stays whole.
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        buffer = self.buffers[stream]
+        return lambda data: buffer.feed(decoder.decode(data))
+
+    def close(self) -> None:
+        for buffer in self.buffers.values():
+            buffer.close()
+
+
 def _execute(
     b: StepBuilder, state: StageState, ins: Run, argv: list[str], env: list[str], binds: list[str]
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -182,27 +215,7 @@ def _execute(
     existed = any(e.digest == image.manifest_digest for e in store.index.entries())
     store.images.keep_untagged(image)  # create_container finds images through the index
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
-    sid = b.current_id
-    emitting = threading.Lock()  # two pipes and their idle timers feed one viewer
-
-    def lines(stream: str) -> LineBuffer:
-        def emit(text: str, partial: bool) -> None:
-            event = {"event": "log", "id": sid, "stream": stream, "data": text}
-            if partial:
-                event["partial"] = True
-            with emitting:
-                if not partial:
-                    tail.extend(text.splitlines())
-                b.emit(event)
-
-        return LineBuffer(emit)
-
-    buffers = {name: lines(name) for name in ("stdout", "stderr")}
-
-    def sink(stream: str):  # type: ignore[no-untyped-def]
-        # An incremental decoder: a UTF-8 character split between two chunks stays whole.
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        return lambda data: buffers[stream].feed(decoder.decode(data))
+    output = _Output(b, tail)
 
     opts = RunOptions(
         image=image.manifest_digest,
@@ -227,13 +240,12 @@ def _execute(
                         store,
                         c,
                         b.backend,
-                        out=sink("stdout"),
-                        err=sink("stderr"),
+                        out=output.sink("stdout"),
+                        err=output.sink("stderr"),
                         timeout=b.opts.timeout,
                     )
                 finally:
-                    for buffer in buffers.values():
-                        buffer.close()
+                    output.close()
             except ContainerTimeout as exc:
                 raise BuildError(
                     f"{b.filename}:{ins.line}: {ins.original.strip()!r} was still running after "
