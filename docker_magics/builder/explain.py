@@ -50,6 +50,10 @@ class Context:
     args: frozenset[str] = field(default_factory=frozenset)
     # (name, old, new) of environment changes an earlier step on this chain already reported
     explained_env: frozenset[tuple[str, Any, Any]] = field(default_factory=frozenset)
+    # ``RUN --mount=from=STAGE``: the stage named by each mount's ``from=``, in mount order,
+    # and the first miss behind each chain key of this build (to say what changed in it)
+    mount_stages: tuple[str | None, ...] = ()
+    causes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def _split_file(desc: str) -> dict[str, str]:
@@ -97,11 +101,13 @@ def _mount_changes(
     new: Sequence[Mapping[str, Any]],
     old_notes: Mapping[str, Any],
     new_notes: Mapping[str, Any],
+    ctx: Context,
 ) -> list[dict[str, Any]]:
     """One change per mount target that differs: added, removed, or what changed in it (for
     a bind of context files, which files, when the records list them)."""
     a = {str(m.get("target")): m for m in old}
     b = {str(m.get("target")): m for m in new}
+    stages = {str(m.get("target")): name for m, name in zip(new, ctx.mount_stages)}
     out: list[dict[str, Any]] = []
     for target in sorted(set(a) | set(b)):
         ma, mb = a.get(target), b.get(target)
@@ -112,6 +118,12 @@ def _mount_changes(
             change["options"] = sorted(
                 k for k in set(ma) | set(mb) if ma.get(k) != mb.get(k) and k != "checksum"
             )
+            if ma.get("from") != mb.get("from") and stages.get(target):
+                change["options"].remove("from")
+                change["stage"] = stages[target]
+                cause = ctx.causes.get(str(mb.get("from")))
+                if cause:
+                    change["cause"] = dict(cause)
             if ma.get("checksum") != mb.get("checksum"):
                 files_a = (old_notes.get("mounts") or {}).get(target)
                 files_b = (new_notes.get("mounts") or {}).get(target)
@@ -148,7 +160,7 @@ def _compare(
         if name == "env":
             changes += _env_changes(a or [], b or [], ctx)
         elif name == "mounts":
-            changes += _mount_changes(a or [], b or [], old_notes, notes)
+            changes += _mount_changes(a or [], b or [], old_notes, notes, ctx)
         elif name == "checksum":
             files = diff_files(old_notes.get("files") or {}, notes.get("files") or {})
             changes.append({"field": "files", "op": components.get("op"), **files})

@@ -98,6 +98,13 @@ def _mount(change: Mapping[str, Any]) -> str:
     if new is None:
         return f"the mount at {target} is gone ({value_text(old)})"
     parts = []
+    if change.get("stage"):
+        cause = change.get("cause") or {}
+        at = f" at {_at(cause['step'])}" if cause.get("step") else ""
+        parts.append(
+            f"files mounted at {target} from stage {change['stage']} changed{at}"
+            + _cause_text(cause)
+        )
     if change.get("files") is not None:
         parts.append(f"files mounted at {target} changed: {files_text(change['files'])}")
     elif change.get("content"):

@@ -190,6 +190,9 @@ class StepLog:
             ctx.stage = item.from_
         elif key.components.get("op") == "stage":
             ctx.stage = str(key.notes.get("ref") or "") or None
+        if isinstance(item, ins.Run):
+            ctx.mount_stages = tuple(m.option("from") for m in item.mounts)
+            ctx.causes = self.cause_of_chain
         if ctx.stage:
             ctx.stage_step = self.step_of_chain.get(source)
             ctx.stage_cause = self.cause_of_chain.get(source)

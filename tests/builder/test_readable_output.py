@@ -135,3 +135,50 @@ def test_reasons_name_the_mounted_file_the_stage_and_the_failed_build(
     # RUN true was last reached two builds ago: compared with that build, not called new.
     assert code == 0 and "a new step" not in err, err
     assert "CACHE MISS: parent step changed (line 3: RUN echo no; exit 0; echo fixed)" in err
+
+
+def test_copy_from_and_mount_from_reasons_name_the_stage_and_the_path():
+    """For content-keyed ``COPY --from`` (the selected paths' checksum, no stage chain key in
+    the key) and for ``RUN --mount=from=``: the stage and the changed path, in words."""
+    from docker_magics.builder import cachekey, explain
+
+    def copy(files):
+        return cachekey.copy_key(
+            "p",
+            op="copy",
+            source="a",
+            paths=["/a.txt"],
+            files=files,
+            dest="/",
+            owner=None,
+            chmod=None,
+        )
+
+    old, new = copy({"a.txt": "file 0644 - sha256:1"}), copy({"a.txt": "file 0644 - sha256:2"})
+    prev = {
+        "instruction": "COPY --from=a /a.txt /",
+        "components": old.components,
+        "notes": old.notes,
+    }
+    ctx = explain.Context(stage="a")
+    reason = explain.explain_miss(prev["instruction"], new.components, new.notes, prev, ctx)
+    assert reason["summary"] == "files from stage a changed: a.txt (content)"
+
+    def run(chain):
+        mount = {"type": "bind", "target": "/m", "from": chain, "source": "/"}
+        return cachekey.run_key(
+            "p", argv=["ls"], env=[], user="", workdir="/", platform="linux/amd64", mounts=[mount]
+        )
+
+    old, new = run("sha256:" + "1" * 64), run("sha256:" + "2" * 64)
+    prev = {"instruction": "RUN --mount=from=src,target=/m ls", "components": old.components}
+    cause = {
+        "step": "line 2: COPY a.txt /a.txt",
+        "summary": "context files changed: a.txt (content)",
+    }
+    ctx = explain.Context(mount_stages=("src",), causes={"sha256:" + "2" * 64: cause})
+    reason = explain.explain_miss(prev["instruction"], new.components, {}, prev, ctx)
+    assert reason["summary"] == (
+        "files mounted at /m from stage src changed at line 2 (COPY a.txt /a.txt): "
+        "context files changed: a.txt (content)"
+    )
