@@ -12,7 +12,9 @@ __all__ = ["BuildOptions", "BuildResult", "Event", "EventSink"]
 
 # Progress events are plain dicts, one per happening, so that JSON progress is a dump of each:
 #   {"event": "step", "id": 3, "stage": "build", "pos": "2/4", "instruction": "RUN make", "line": 5}
-#   {"event": "log", "id": 3, "stream": "stdout", "data": "..."}
+#     ("meta": true and no "pos" for ENV, CMD, ...: config edits, not build steps)
+#   {"event": "log", "id": 3, "stream": "stdout", "data": "whole lines\n"}
+#     ("partial": true: "data" is the current state of an unfinished line, see lines.py)
 #   {"event": "done", "id": 3, "cached": false, "duration_s": 1.2, "reason": {...}, "layer": ...}
 #   {"event": "error", "id": 3, "message": "..."}
 #   {"event": "result", "image": "sha256:...", "record": "<id>", "tags": [...]}
