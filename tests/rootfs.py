@@ -44,6 +44,22 @@ def make_busybox_tree(root: str) -> str:
     return root
 
 
+def make_hardlinked_busybox_tar(out_path: str) -> str:
+    """The official busybox image's shape: one binary and every applet a hard link to it,
+    in a gzipped tarball (``FROM scratch`` + ``ADD busybox.tar.gz /``)."""
+    root = out_path + ".tree"
+    make_busybox_tree(root)
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path):
+                os.unlink(path)
+                os.link(os.path.join(root, "bin", "busybox"), path)
+    tar_tree(root, out_path, compress="gz")
+    shutil.rmtree(root)
+    return out_path
+
+
 def tar_tree(root: str, out_path: str, compress: str = "") -> str:
     mode = "w:gz" if compress == "gz" else "w"
     with tarfile.open(out_path, mode) as tar:

@@ -235,6 +235,10 @@ class _Plan:
         os.makedirs(self.new_dir, exist_ok=True)
         os.chmod(self.new_dir, 0o755)
         self.ops = owner_ops()
+        # Hard links are kept within one source, as BuildKit copies each source with its own
+        # copier (fsutil's inode map): a file reached again through another source is a copy.
+        self.source = 0
+        self.inodes: dict[tuple[int, int], int] = {}
 
     def parent_dirs(self, name: str) -> None:
         parts = name.split("/")[:-1]
@@ -254,6 +258,10 @@ class _Plan:
 
     def add(self, name: str, host: str, st: os.stat_result, owner: tuple[int, int]) -> None:
         self.parent_dirs(name)
+        if st.st_nlink > 1 and stat.S_ISREG(st.st_mode):
+            first = self.inodes.setdefault((st.st_dev, st.st_ino), self.source)
+            if first != self.source:
+                st = with_mode(st, single=True)
         self.items[name] = TarItem(name, host, st, owner)
 
     def sorted(self) -> list[TarItem]:
@@ -321,7 +329,7 @@ def _produce(
     plan = _Plan(fs, owner, staging)
     target = fs.resolve(dest)
     dest_is_dir = dest_is_dir or fs.is_dir(dest) or not target
-    for src in sources:
+    for plan.source, src in enumerate(sources):
         if src.archive or src.is_dir:
             keep = src.archive and not chowned
             _place_tree(plan, src, target, chmod, None if keep else owner)

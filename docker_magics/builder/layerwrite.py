@@ -29,17 +29,23 @@ class TarItem:
 
 
 def with_mode(
-    st: os.stat_result, mode: int | None = None, *, mtime: int | None = None
+    st: os.stat_result,
+    mode: int | None = None,
+    *,
+    mtime: int | None = None,
+    single: bool = False,
 ) -> os.stat_result:
-    """A copy of ``st`` with other permission bits (type kept) and a link count of 1.
+    """A copy of ``st`` with other permission bits (type kept).
 
-    A link count of 1 keeps the tar writer from turning two copies of one host file into a
-    hard link pair, which COPY never produces.
+    The tar writer turns entries sharing a host inode with a link count above 1 into hard
+    links, as COPY and ADD keep them (BuildKit's and buildah's copiers do); ``single`` sets the
+    count to 1 for a file that must be a copy of its own.
     """
     fields = list(st)[:10]
     if mode is not None:
         fields[0] = stat.S_IFMT(st.st_mode) | (mode & 0o7777)
-    fields[3] = 1
+    if single:
+        fields[3] = 1
     if mtime is not None:
         fields[8] = mtime
     return os.stat_result(tuple(fields), {"st_rdev": getattr(st, "st_rdev", 0)})

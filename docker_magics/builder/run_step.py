@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import posixpath
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -96,10 +97,16 @@ def _mount(
 ) -> tuple[dict[str, Any], str | None]:
     """The key component of one mount, and the host dir to bind (None: nothing to bind)."""
     env = state.expansion_env()
-    target = expand(m.target or "", env)
+    given = expand(m.target or "", env)
+    # A relative target is below the working directory, for every mount type (BuildKit's
+    # dispatchRunMounts joins it with the state's dir); `docker init` writes
+    # `WORKDIR /app` + `--mount=type=bind,source=requirements.txt,target=requirements.txt`.
+    target = posixpath.normpath(posixpath.join("/", state.workdir, given)) if given else ""
+    if target == "/":
+        raise b.error(ins, f'invalid mount target "{given}"')
     options = {k: expand(v, env) for k, v in m.options}
     if m.type == "cache":
-        mount_id = options.get("id") or target
+        mount_id = options.get("id") or posixpath.normpath(given)  # BuildKit: the target as written
         return {"type": "cache", "target": target, "id": mount_id, **options}, b.cache.mount_dir(
             mount_id
         )
