@@ -8,7 +8,7 @@ copy of that filesystem's ``source`` subtree: a step must never write into the s
 layers, which other images share.
 
 Keys follow BuildKit: a context bind by the checksum of the files it selects (``.dockerignore``
-applied), a stage bind by that stage's chain key and the source path.
+applied), a stage bind likewise by the files it shows (``stagefiles.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..dockerfile.instructions import mount_flag
 from . import cachekey
 from .imagefs import ImageFS
+from .stagefiles import stage_files
 from .step import StepBuilder
 
 if TYPE_CHECKING:
@@ -104,11 +105,15 @@ def stage_bind(
         raise b.error(ins, f"RUN --mount=type=bind,from={ref}: {source} not found in {ref}")
     prefix = len(rel) + 1 if rel else 0
     walked = ((e.path[prefix:], e.host, e.st) for e in fs.walk(rel))
+    # Keyed by the content of what the step sees, as BuildKit keys a bind with no output.
+    files = stage_files(b, fs, rel)
     comp = {
         "type": "bind",
         "target": target,
-        "from": other.chain,
+        "from": "stage",
         "source": source,
+        "checksum": cachekey.files_checksum(files),
+        "files": files,  # into the key's notes, not the key: says which file changed
         **({"rw": True} if writable(options) else {}),
     }
     return comp, _copy(b, "stage", walked)

@@ -41,6 +41,7 @@ from .remote import (
     is_url,
     parse_checksum,
 )
+from .stagefiles import stage_files
 from .state import StageState
 from .step import Op, StepBuilder
 
@@ -107,7 +108,8 @@ def _is_archive(path: str) -> bool:
 def _from_sources(
     b: StepBuilder, state: StageState, ins: Copy, srcs: list[str], rules: IgnoreRules | None
 ) -> tuple[str, list[_Source], dict[str, str]]:
-    """``COPY --from``: a stage's or an image's filesystem; keyed by that state, not content."""
+    """``COPY --from``: a stage's or an image's filesystem, keyed by the content of the paths
+    it copies (BuildKit's content checksum of the selected paths), not by the whole stage."""
     assert ins.from_ is not None
     ref = expand(ins.from_, state.expansion_env())
     other = b.stage_for_copy(ref, ins)
@@ -121,8 +123,8 @@ def _from_sources(
         is_dir = stat.S_ISDIR(entry.st.st_mode)
         walk = _walk_image(fs, rel, rules)
         out.append(_Source(posixpath.basename(rel), entry.host, is_dir, walk))
-        files[src] = "from " + rel
-    return other.chain, out, files
+        files.update(stage_files(b, fs, rel, rules if is_dir else None))
+    return "stage", out, files
 
 
 def _heredoc_sources(

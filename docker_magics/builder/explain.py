@@ -28,7 +28,8 @@ __all__ = [
 NO_PREVIOUS = {"kind": "no previous build", "changes": [], "summary": "no previous build"}
 NO_CACHE = {"kind": "--no-cache", "changes": [], "summary": "--no-cache"}
 
-_FILE_ATTRS = ("type", "mode", "link", "content")
+# Files from an image (COPY --from, a bind from a stage) also carry their owner.
+_FILE_ATTRS = ("type", "mode", "link", "content", "owner")
 
 
 @dataclass
@@ -57,8 +58,8 @@ class Context:
 
 
 def _split_file(desc: str) -> dict[str, str]:
-    parts = desc.split(" ", 3)
-    parts += [""] * (4 - len(parts))
+    parts = desc.split(" ", 4)
+    parts += [""] * (5 - len(parts))
     return dict(zip(_FILE_ATTRS, parts))
 
 

@@ -69,6 +69,8 @@ def _files(change: Mapping[str, Any]) -> str:
         where = f"files from stage {change['stage']} changed"
     elif paths and all("://" in p for p in paths):
         where = "remote files changed"
+    elif paths and all(p.startswith("/") for p in paths):
+        where = "--from source files changed"  # image paths (stagefiles.py); context's are relative
     else:
         where = "context files changed"
     return f"{where}: {shown}" if shown else "source files changed"
