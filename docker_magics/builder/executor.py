@@ -29,6 +29,7 @@ from .cache import CacheIndex
 from .context import BuildContext, load_ignore
 from .copy_step import copy_op
 from .imagefs import ImageFS
+from .layerwrite import empty_layer
 from .meta_steps import META_HANDLERS
 from .options import BuildOptions, BuildResult, Event, EventSink
 from .record import new_record_id, older_record, previous_record, save_record
@@ -318,11 +319,15 @@ class Builder:
         if entry is not None:
             layer, diff_id, created = entry.get("layer"), entry.get("diff_id"), entry.get("created")
             chain = entry.get("chain") or op.key.digest
+            if layer is None or diff_id is None:  # recorded before every op had a layer
+                layer, diff_id = empty_layer(self.store)
         else:
             reason = self.log.reason(stage, index, item, op.key, no_cache)
             self.log.miss(sid, reason)
             try:
                 layer, diff_id = op.produce()
+                if layer is None or diff_id is None:
+                    layer, diff_id = empty_layer(self.store)
             except DiskFullError as exc:  # same error, but naming the Dockerfile line
                 where = f"{self.filename}:{item.line}: {item.original.strip()!r}: {exc.what}"
                 raise DiskFullError(where, exc.path) from exc
@@ -336,9 +341,7 @@ class Builder:
                 chain = cachekey.key_of(
                     {"op": "rebuilt", "key": op.key.digest, "build": self.record_id}
                 ).digest
-        hist = history_entry(
-            op.created_by, comment=HISTORY_COMMENT, empty_layer=layer is None, created=created
-        )
+        hist = history_entry(op.created_by, comment=HISTORY_COMMENT, created=created)
         state.add(hist, layer, diff_id)
         state.chain = chain
         self.log.produced(state.chain, f"line {item.line}: {item.original.strip()}", reason)

@@ -17,7 +17,7 @@ from ..oci.image import descriptor
 from ..oci.mediatypes import OCI_LAYER
 from ..store.store import Store
 
-__all__ = ["TarItem", "write_items", "with_mode"]
+__all__ = ["TarItem", "write_items", "with_mode", "empty_layer"]
 
 
 @dataclass(frozen=True)
@@ -59,5 +59,15 @@ def write_items(store: Store, items: list[TarItem]) -> tuple[dict[str, Any], str
         for item in items:
             writer.add_path(item.host, item.name, item.st)
         writer.close()
+        diff_id = blob.commit()
+    return descriptor(OCI_LAYER, diff_id, store.blobs.size(diff_id)), diff_id
+
+
+def empty_layer(store: Store) -> tuple[dict[str, Any], str]:
+    """The layer of a step that changed nothing: BuildKit records one for every RUN, COPY, ADD
+    and WORKDIR other than ``/`` (its ``testExportedHistory``). The two zero blocks that end a
+    tar and nothing else: the empty layer of Docker and containerd, ``sha256:5f70bf18...``."""
+    with store.blobs.writer() as blob:
+        blob.write(bytes(2 * 512))
         diff_id = blob.commit()
     return descriptor(OCI_LAYER, diff_id, store.blobs.size(diff_id)), diff_id

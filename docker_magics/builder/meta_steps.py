@@ -7,12 +7,11 @@ History texts follow BuildKit's ``dispatch*`` functions (Go ``%q``/``%v`` of lis
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from ..dockerfile import expand, expand_words
 from ..dockerfile import instructions as ins
-from ..dockerfile._gostr import go_quote_list
+from ..dockerfile._gostr import go_duration, go_quote_list
 from .state import StageState
 from .step import StepBuilder
 
@@ -72,13 +71,15 @@ def _expose(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
     assert isinstance(i, ins.Expose)
     scope = state.expansion_env()
     ports = []
-    for word in i.ports:
+    # BuildKit sorts the words as written (instructions.parseExpose), then expands them, and
+    # writes Go's %v of the list: `EXPOSE [1234/udp 2375/tcp 5000/tcp]`.
+    for word in sorted(i.ports):
         for port in expand_words(word, scope):
             ports.append(port if "/" in port else f"{port}/tcp")
     exposed = dict(state.cfg.get("ExposedPorts") or {})
     exposed.update({p: {} for p in ports})
     state.cfg["ExposedPorts"] = exposed
-    return "EXPOSE " + " ".join(ports)
+    return f"EXPOSE [{' '.join(ports)}]"
 
 
 def _user(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
@@ -144,7 +145,18 @@ def _healthcheck(b: StepBuilder, state: StageState, i: ins.Instruction) -> str:
         if value:
             health[field] = value
     state.cfg["Healthcheck"] = health
-    return "HEALTHCHECK " + json.dumps(health, separators=(",", ":"))
+    # BuildKit writes Go's %+v of the config: every field, durations as Go prints them
+    # (dockerfile2llb TestDispatchHealthcheckHistory).
+    durations = " ".join(
+        f"{name}:{go_duration(value or 0)}"
+        for name, value in (
+            ("Interval", i.interval_ns),
+            ("Timeout", i.timeout_ns),
+            ("StartPeriod", i.start_period_ns),
+            ("StartInterval", i.start_interval_ns),
+        )
+    )
+    return f"HEALTHCHECK {{Test:[{' '.join(i.test)}] {durations} Retries:{i.retries or 0}}}"
 
 
 def _onbuild(b: StepBuilder, state: StageState, i: ins.Instruction) -> None:

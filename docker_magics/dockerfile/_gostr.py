@@ -80,3 +80,26 @@ def go_quote(text: str) -> str:
 def go_quote_list(items: tuple[str, ...] | list[str]) -> str:
     """fmt's %q applied to a []string: ``["a" "b"]``."""
     return "[" + " ".join(go_quote(item) for item in items) + "]"
+
+
+def _fraction(value: int, unit: int) -> str:
+    whole, rest = divmod(value, unit)
+    if not rest:
+        return str(whole)
+    return f"{whole}." + str(rest).rjust(len(str(unit)) - 1, "0").rstrip("0")
+
+
+def go_duration(ns: int) -> str:
+    """Go's ``time.Duration.String()``: ``0s``, ``100ms``, ``1.5s``, ``1m30s``, ``1h0m0s``."""
+    if ns == 0:
+        return "0s"
+    sign, u = ("-" if ns < 0 else ""), abs(ns)
+    if u < 1_000_000_000:  # under a second: the largest unit that fits, with a fraction
+        unit, name = next((s, n) for s, n in ((10**6, "ms"), (10**3, "µs"), (1, "ns")) if u >= s)
+        return sign + _fraction(u, unit) + name
+    minutes, rest = divmod(u, 60 * 10**9)
+    text = _fraction(rest, 10**9) + "s"
+    if minutes:
+        hours, minutes = divmod(minutes, 60)
+        text = f"{minutes}m{text}" if not hours else f"{hours}h{minutes}m{text}"
+    return sign + text

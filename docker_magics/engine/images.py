@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import tarfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -11,6 +12,7 @@ from ..errors import ConflictError, LayerError, NotFoundError
 from ..layer.extract import extract_layer, safe_rmtree
 from ..layer.owner import owner_ops
 from ..layer.stream import HashingReader, archive_errors, open_decompressed
+from ..layer.usage import unpacked_size
 from ..oci.digest import short_id
 from ..oci.image import derive_config, descriptor, empty_config, history_entry
 from ..oci.mediatypes import OCI_LAYER
@@ -130,6 +132,16 @@ def _parents(store: Store, image: Image) -> dict[int, str]:
     return out
 
 
+def _unpacked_size(store: Store, layer: dict[str, Any]) -> int:
+    """Docker's SIZE: the layer unpacked, not its (compressed) tar; the tar's size if the blob
+    is not readable here."""
+    try:
+        with store.blobs.open(layer["digest"]) as blob:
+            return unpacked_size(blob)
+    except (NotFoundError, LayerError, OSError, tarfile.TarError, EOFError):
+        return int(layer.get("size", 0))
+
+
 def history_rows(store: Store, name: str) -> list[HistoryRow]:
     image = store.images.resolve(name)
     history = image.config.get("history", [])
@@ -141,7 +153,7 @@ def history_rows(store: Store, name: str) -> list[HistoryRow]:
         empty = bool(h.get("empty_layer"))
         size = 0
         if not empty and layer_index < len(layers):
-            size = int(layers[layer_index].get("size", 0))
+            size = _unpacked_size(store, layers[layer_index])
             layer_index += 1
         rows.append(
             HistoryRow(

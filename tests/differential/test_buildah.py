@@ -7,6 +7,11 @@ Both builders start from the same busybox root filesystem (``tests/rootfs.py``),
 and ``expected-differences`` (see ``fsdiff.Expected``): buildah follows the classic builder
 where BuildKit differs by design, and such a known difference is written down there with its
 reason rather than loosened in the comparison.
+
+Besides each path, every case compares the hard-link groups (paths that are one inode) and the
+image size unpacked (each layer's files summed, as ``docker image ls`` counts), within 1%.
+``build.json`` may ask for ``hardlinks`` in the context (git stores none) and for a ``tar``
+hook with ``busybox: true``: one busybox binary with every applet hard-linked to it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,12 @@ import pytest
 from . import fsdiff
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from rootfs import have_busybox, make_busybox_tree, tar_tree  # noqa: E402
+from rootfs import (  # noqa: E402
+    have_busybox,
+    make_busybox_tree,
+    make_hardlinked_busybox_tar,
+    tar_tree,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -122,11 +132,21 @@ def _context(case: str, tmp: str) -> tuple[str, dict[str, Any], fsdiff.Expected]
     if os.path.exists(os.path.join(ctx, "expected-differences")):
         with open(os.path.join(ctx, "expected-differences")) as fh:
             expected = fsdiff.Expected.parse(fh.read())
-    for name in META_FILES:
+    names = META_FILES + ((expected.buildah_dockerfile,) if expected.buildah_dockerfile else ())
+    for name in names:
         if os.path.exists(os.path.join(ctx, name)):
-            os.unlink(os.path.join(ctx, name))
+            if name == expected.buildah_dockerfile:  # out of the context, which COPY . reads
+                os.rename(os.path.join(ctx, name), os.path.join(tmp, name))
+            else:
+                os.unlink(os.path.join(ctx, name))
+    for link, target in opts.get("hardlinks", {}).items():  # git keeps no hard links
+        os.unlink(os.path.join(ctx, link))
+        os.link(os.path.join(ctx, target), os.path.join(ctx, link))
     for hook in opts.get("tar", []):  # archives made here: binary files stay out of git
-        _make_tar(ctx, hook)
+        if hook.get("busybox"):
+            make_hardlinked_busybox_tar(os.path.join(ctx, hook["name"]))
+        else:
+            _make_tar(ctx, hook)
     return ctx, opts, expected
 
 
@@ -143,6 +163,9 @@ def _make_tar(ctx: str, spec: dict[str, Any]) -> None:
             info.mtime = 1_600_000_000
             if "link" in entry:
                 info.type, info.linkname = tarfile.SYMTYPE, entry["link"]
+                tar.addfile(info)
+            elif "hardlink" in entry:
+                info.type, info.linkname = tarfile.LNKTYPE, entry["hardlink"]
                 tar.addfile(info)
             elif name.endswith("/"):
                 info.type = tarfile.DIRTYPE
@@ -167,9 +190,13 @@ def _ours(engine: Any, ctx: str, tag: str, opts: dict[str, Any]) -> tuple[dict, 
     return fs, dict(image.config.get("config") or {})
 
 
-def _theirs(bh: Buildah, ctx: str, tag: str, opts: dict[str, Any]) -> tuple[dict, dict]:
+def _theirs(
+    bh: Buildah, ctx: str, tag: str, opts: dict[str, Any], dockerfile: str | None
+) -> tuple[dict, dict]:
     args = ["bud", "--layers", "--isolation", "chroot", "--format", "docker", "--quiet"]
     args += ["--pull-never", "-t", tag]
+    if dockerfile:
+        args += ["-f", os.path.join(os.path.dirname(ctx), dockerfile)]
     for k, v in (opts.get("build_args") or {}).items():
         args += ["--build-arg", f"{k}={v}"]
     if opts.get("target"):
@@ -214,7 +241,7 @@ def test_same_result_as_buildah(builders, case, tmp_path, served):
         pytest.skip(f"buildah {have} cannot build this case (needs {wanted}): {expected.reasons}")
     tag = f"case-{case}:latest"
     ours_fs, ours_cfg = _ours(engine, ctx, tag, opts)
-    theirs_fs, theirs_cfg = _theirs(bh, ctx, tag, opts)
+    theirs_fs, theirs_cfg = _theirs(bh, ctx, tag, opts, expected.buildah_dockerfile)
     problems = fsdiff.compare(ours_fs, theirs_fs, ours_cfg, theirs_cfg, expected)
     assert not problems, "\n".join(problems)
     stale = fsdiff.unused(ours_fs, theirs_fs, ours_cfg, theirs_cfg, expected)
@@ -222,6 +249,6 @@ def test_same_result_as_buildah(builders, case, tmp_path, served):
 
 
 def test_corpus_is_large_enough():
-    assert len(CASES) >= 30
+    assert len(CASES) >= 40
     for case in CASES:
         assert os.path.exists(os.path.join(CASES_DIR, case, "Dockerfile")), case

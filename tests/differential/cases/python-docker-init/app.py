@@ -1,0 +1,2 @@
+def app(scope):
+    return None
