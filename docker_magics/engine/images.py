@@ -13,11 +13,12 @@ from ..layer.extract import extract_layer, safe_rmtree
 from ..layer.owner import owner_ops
 from ..layer.stream import HashingReader, archive_errors, open_decompressed
 from ..layer.usage import unpacked_size
-from ..oci.digest import short_id
+from ..oci.digest import digest_hex, short_id
 from ..oci.image import derive_config, descriptor, empty_config, history_entry
 from ..oci.mediatypes import OCI_LAYER
 from ..oci.reference import parse_reference
 from ..snapshot.unpack import snapshot_path
+from ..store.atomic import atomic_write_bytes
 from ..store.images import Image
 from ..store.store import Store
 from .changes import apply_change
@@ -134,12 +135,25 @@ def _parents(store: Store, image: Image) -> dict[int, str]:
 
 def _unpacked_size(store: Store, layer: dict[str, Any]) -> int:
     """Docker's SIZE: the layer unpacked, not its (compressed) tar; the tar's size if the blob
-    is not readable here."""
+    is not readable here. Kept per blob under cache/, as a pulled layer must be decompressed
+    to be measured."""
+    memo = os.path.join(store.root, "cache", "unpacked-size", digest_hex(layer["digest"]))
+    try:
+        with open(memo, encoding="ascii") as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        pass
     try:
         with store.blobs.open(layer["digest"]) as blob:
-            return unpacked_size(blob)
+            size = unpacked_size(blob)
     except (NotFoundError, LayerError, OSError, tarfile.TarError, EOFError):
         return int(layer.get("size", 0))
+    try:
+        os.makedirs(os.path.dirname(memo), exist_ok=True)
+        atomic_write_bytes(memo, str(size).encode(), durable=False)
+    except OSError:
+        pass  # a read-only store: measured again next time
+    return size
 
 
 def history_rows(store: Store, name: str) -> list[HistoryRow]:
