@@ -27,9 +27,10 @@ from ..layer.stream import open_decompressed
 from . import cachekey
 from .chmod import parse_chmod
 from .context import Selected, describe_stat
+from .copy_plan import CopyPlan, apply_chmod
 from .gitsource import checkout, parse_git_ref, resolve_commit
 from .imagefs import ImageFS
-from .layerwrite import TarItem, with_mode, write_items
+from .layerwrite import TarItem, write_items
 from .patterns import IgnoreRules, PatternError, parse_ignore
 from .remote import (
     REMOTE_MODE,
@@ -226,58 +227,8 @@ def _checksum(b: StepBuilder, ins: Copy | Add, srcs: list[str], env: Any) -> str
     return checksum
 
 
-class _Plan:
-    """The tar entries of one COPY, parents included, keyed by image path."""
-
-    def __init__(self, fs: ImageFS, owner: tuple[int, int], staging: str) -> None:
-        self.fs = fs
-        self.owner = owner
-        self.items: dict[str, TarItem] = {}
-        self.new_dir = os.path.join(staging, "newdir")
-        os.makedirs(self.new_dir, exist_ok=True)
-        os.chmod(self.new_dir, 0o755)
-        self.ops = owner_ops()
-        # Hard links are kept within one source, as BuildKit copies each source with its own
-        # copier (fsutil's inode map): a file reached again through another source is a copy.
-        self.source = 0
-        self.inodes: dict[tuple[int, int], int] = {}
-
-    def parent_dirs(self, name: str) -> None:
-        parts = name.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            self.existing_dir("/".join(parts[:i]))
-
-    def existing_dir(self, name: str) -> None:
-        """Keep an existing directory's metadata in the layer, or create it 0755."""
-        if name in self.items:
-            return
-        entry = self.fs.lstat_raw(name)
-        if entry is not None and stat.S_ISDIR(entry.st.st_mode):
-            owner = self.ops.get_owner(entry.host, entry.st)
-            self.items[name] = TarItem(name, entry.host, with_mode(entry.st), owner)
-            return
-        self.items[name] = TarItem(name, self.new_dir, os.lstat(self.new_dir), self.owner)
-
-    def add(self, name: str, host: str, st: os.stat_result, owner: tuple[int, int]) -> None:
-        self.parent_dirs(name)
-        if st.st_nlink > 1 and stat.S_ISREG(st.st_mode):
-            first = self.inodes.setdefault((st.st_dev, st.st_ino), self.source)
-            if first != self.source:
-                st = with_mode(st, single=True)
-        self.items[name] = TarItem(name, host, st, owner)
-
-    def sorted(self) -> list[TarItem]:
-        return [self.items[k] for k in sorted(self.items, key=lambda n: n.split("/"))]
-
-
-def _chmod(st: os.stat_result, chmod: Callable[[int, bool], int] | None) -> os.stat_result:
-    if chmod is None or stat.S_ISLNK(st.st_mode):
-        return with_mode(st)
-    return with_mode(st, chmod(stat.S_IMODE(st.st_mode), stat.S_ISDIR(st.st_mode)))
-
-
 def _place_tree(
-    plan: _Plan, src: _Source, target: str, chmod: Any, owner: tuple[int, int] | None
+    plan: CopyPlan, src: _Source, target: str, chmod: Any, owner: tuple[int, int] | None
 ) -> None:
     """A directory's contents into ``target`` (created with the source dir's mode if missing).
 
@@ -286,7 +237,7 @@ def _place_tree(
     for sub, host, st in src.walk():
         item_owner = owner if owner is not None else plan.ops.get_owner(host, st)
         if sub:
-            plan.add(f"{target}/{sub}" if target else sub, host, _chmod(st, chmod), item_owner)
+            plan.add(f"{target}/{sub}" if target else sub, host, apply_chmod(st, chmod), item_owner)
         elif target and plan.fs.is_dir(target):
             plan.parent_dirs(target)
             plan.existing_dir(target)
@@ -328,7 +279,7 @@ def _produce(
     staging: str,
 ) -> tuple[dict[str, Any] | None, str | None]:
     fs = ImageFS(b.store, state.image(b.store))
-    plan = _Plan(fs, owner, staging)
+    plan = CopyPlan(fs, owner, staging)
     target = fs.resolve(dest)
     dest_is_dir = dest_is_dir or fs.is_dir(dest) or not target
     for plan.source, src in enumerate(sources):
@@ -337,9 +288,9 @@ def _produce(
             _place_tree(plan, src, target, chmod, None if keep else owner)
         elif dest_is_dir:
             name = f"{target}/{src.name}" if target else src.name
-            plan.add(name, src.host, _chmod(os.stat(src.host), chmod), owner)
+            plan.add(name, src.host, apply_chmod(os.stat(src.host), chmod), owner)
         else:
-            plan.add(target, src.host, _chmod(os.stat(src.host), chmod), owner)
+            plan.add(target, src.host, apply_chmod(os.stat(src.host), chmod), owner)
     items = plan.sorted()
     if not items:
         return None, None
