@@ -113,7 +113,7 @@ def test_no_cache_filter_invalidates_what_depends_on_the_stage(engine, base_imag
     assert not steps["COPY --from=a /x /ax"]["cached"]
     # Keyed by the copied file's content (BuildKit): the reason names it.
     reason = steps["COPY --from=a /x /ax"]["reason"]["summary"]
-    assert reason == "--from source files changed: /x (content)", reason
+    assert reason == "files from stage a changed: /x (content)", reason
     assert not steps["RUN cat /ax /by > /both"]["cached"]
     second = _sh(engine, "n", "cat /both")
     assert second != first
