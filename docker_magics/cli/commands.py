@@ -17,6 +17,7 @@ from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
 from ..textfmt import human_age, human_size, parse_time, truncate
 from . import build_verb
+from .management import MANAGEMENT_HANDLERS
 from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers
 from .view_verbs import VIEW_HANDLERS
@@ -360,3 +361,4 @@ HANDLERS: dict[str, Callable[[Engine, Any, Output], int]] = {
 HANDLERS.update(_registry_handlers)
 HANDLERS["build"] = build_verb.do_build
 HANDLERS.update(VIEW_HANDLERS)
+HANDLERS.update(MANAGEMENT_HANDLERS)

@@ -200,4 +200,7 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     pp = ssub.add_parser("prune", help="remove dangling images and unreferenced data")
     pp.add_argument("-f", "--force", action="store_true", help="accepted for compatibility")
     pp.add_argument("-a", "--all", action="store_true")
+    from .management import add_management_parsers
+
+    add_management_parsers(sub, _Parser)
     return parser

@@ -19,7 +19,7 @@ from ..errors import DockerMagicsError
 from .dockerfile import run_dockerfile
 from .errors import HINT, CellFailed
 from .output import CellOutput
-from .script import BodyError, split_commands
+from .script import BodyError, normalize, split_commands
 
 __all__ = ["DockerMagics"]
 
@@ -144,7 +144,7 @@ class DockerMagics(Magics):
 
     def _split_line(self, line: str) -> list[str]:
         try:
-            return shlex.split(line)
+            return normalize(shlex.split(line))  # `%container docker image ls` as pasted
         except ValueError as exc:
             raise UsageError(f"{PROG}: {exc}")
 
@@ -162,6 +162,8 @@ class DockerMagics(Magics):
         if cell is None:
             self.run_argv(argv)
             return
+        if argv[:1] == ["container"]:
+            argv = argv[1:]  # `%%container container exec NAME`: Docker's management spelling
         if argv:
             if argv[0] not in ("exec", "run"):
                 raise UsageError(

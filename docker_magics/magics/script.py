@@ -1,7 +1,8 @@
 """`%%container` bodies: a pasted shell block of docker commands, one verb per logical line.
 
 Pure text handling, no IPython: continuations (a trailing backslash), comments, blank lines, and
-the `docker `, `docker container `, `docker image ` prefixes a tutorial's commands carry.
+the `docker ` prefix a tutorial's commands carry (`docker image history` and `docker container
+commit` are verbs of the shared parser, cli/management.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from dataclasses import dataclass
 __all__ = ["Command", "split_commands", "BodyError"]
 
 PREFIXES = ("docker", "docker-magics", "%container", "$")
-# `docker container ls` and `docker image rm` are the management-command spellings of our verbs.
-CONTAINER_VERBS = {"ls": "ps", "list": "ps"}
-IMAGE_VERBS = {"ls": "images", "list": "images", "rm": "rmi", "remove": "rmi"}
 
 
 class BodyError(ValueError):
@@ -48,13 +46,9 @@ def _logical_lines(body: str) -> list[tuple[int, str]]:
 
 
 def normalize(argv: list[str]) -> list[str]:
-    """Strip a leading `docker` (and friends) and map management commands to our verbs."""
+    """Strip a leading `docker` (and friends): the rest is a verb of the shared parser."""
     while argv and argv[0] in PREFIXES:
         argv = argv[1:]
-    if len(argv) >= 2 and argv[0] == "container":
-        argv = [CONTAINER_VERBS.get(argv[1], argv[1]), *argv[2:]]
-    elif len(argv) >= 2 and argv[0] == "image":
-        argv = [IMAGE_VERBS.get(argv[1], argv[1]), *argv[2:]]
     return argv
 
 
