@@ -12,6 +12,11 @@ DockerMagicsError
  +-- RegistryError                       a registry refused or failed a request
  +-- ImageReferenceError (also ValueError)  a malformed image reference
  +-- UsageError                          arguments that make no sense together
+
+Interrupted (a KeyboardInterrupt, not a DockerMagicsError): Ctrl-C or a kernel interrupt, with
+where it happened ("build interrupted at line 3 (RUN make)"). It stays a KeyboardInterrupt so
+every ``except KeyboardInterrupt`` on the way still cleans up; the CLI prints its one line and
+exits 130, the magics show it without a traceback.
 """
 
 from __future__ import annotations
@@ -30,7 +35,19 @@ __all__ = [
     "RegistryError",
     "ImageReferenceError",
     "UsageError",
+    "Interrupted",
+    "describe_interrupt",
 ]
+
+
+class Interrupted(KeyboardInterrupt):
+    """The user interrupted a build, run or pull; ``str()`` says what stopped, and where."""
+
+
+def describe_interrupt(exc: KeyboardInterrupt, verb: str) -> str:
+    """The one line shown for an interrupt: "Interrupted: build interrupted at line 3 (...)"."""
+    what = str(exc) if isinstance(exc, Interrupted) and str(exc) else f"{verb} interrupted"
+    return f"Interrupted: {what}"
 
 
 class DockerMagicsError(Exception):

@@ -17,7 +17,13 @@ from typing import Any
 from ..dockerfile import Dockerfile, Stage, expand, parse_stages
 from ..dockerfile import instructions as ins
 from ..engine.passwd import resolve_user
-from ..errors import DiskFullError, DockerfileError, DockerMagicsError, RuntimeBackendError
+from ..errors import (
+    DiskFullError,
+    DockerfileError,
+    DockerMagicsError,
+    Interrupted,
+    RuntimeBackendError,
+)
 from ..layer.extract import safe_rmtree
 from ..oci.image import history_entry, host_platform, timestamp
 from ..oci.reference import parse_reference
@@ -396,6 +402,8 @@ class Builder:
                     self.store.images.tag(image, tag)
                 if not self.opts.tags:
                     self.store.images.keep_untagged(image)
+        except KeyboardInterrupt as exc:
+            raise self._interrupted(record) from exc
         except DockerMagicsError as exc:
             self.log.fail(str(exc))
             record.update(status="failed", error=str(exc), finished=time.time())
@@ -420,6 +428,19 @@ class Builder:
             }
         )
         return BuildResult(image, self.log.steps, self.record_id, record)
+
+    def _interrupted(self, record: dict[str, Any]) -> Interrupted:
+        """Ctrl-C / a kernel interrupt: the step that was running is recorded as interrupted
+        (finished steps stay in the cache) and the user is told where the build stopped."""
+        step = self.log.open_step or {}
+        where = "build interrupted"
+        if step.get("line") is not None:
+            where += f" at line {step['line']} ({step.get('instruction', '')})"
+        self.log.fail("interrupted")
+        record.update(status="interrupted", error=where, finished=time.time())
+        save_record(self.store, record)
+        self.emit({"event": "interrupted", "id": step.get("id"), "message": where})
+        return Interrupted(where)
 
 
 def build(store: Store, opts: BuildOptions, emit: EventSink | None = None) -> BuildResult:

@@ -6,7 +6,7 @@ import gc
 import sys
 import traceback
 
-from ..errors import DockerMagicsError
+from ..errors import DockerMagicsError, describe_interrupt
 from .parsers import ArgumentError, build_parser
 
 __all__ = ["main"]
@@ -57,7 +57,10 @@ def _main(argv: list[str] | None) -> int:
             traceback.print_exc()
         print(f"Error: {exc}", file=sys.stderr)
         return 125
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # Ctrl-C is an outcome, not a crash: one line saying what stopped (and where), no
+        # traceback, and the shell's exit status for SIGINT.
+        print(describe_interrupt(exc, args.verb), file=sys.stderr)
         return 130
 
 

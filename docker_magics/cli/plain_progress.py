@@ -63,6 +63,10 @@ class PlainPrinter:
                 self._end_open()
                 self._line(f"ERROR: {message}")
             self._current = None
+        elif kind == "interrupted":
+            if sid in self._headers:
+                self._say(sid, "INTERRUPTED")
+            self._current = None
         elif kind == "result":
             self._end_open()
             self._current = None

@@ -30,6 +30,7 @@ STATE_STYLE = {
     "cached": ("CACHED", "#2e7d32"),
     "done": ("done", "#607d8b"),  # mid grey-blue: readable on light and dark themes
     "failed": ("FAILED", "#c62828"),
+    "interrupted": ("INTERRUPTED", "#b26a00"),
     "skipped": ("skipped", "#bdbdbd"),
     "config": ("config", "#9e9e9e"),  # ENV, CMD, ...: edits the image config, nothing to run
 }
@@ -101,7 +102,7 @@ def _reason(reason: Mapping[str, Any] | None, instruction: str = "") -> str:
 
 def _badge(state: str) -> str:
     label, color = STATE_STYLE[state]
-    weight = "bold" if state in ("cached", "failed", "running") else "normal"
+    weight = "bold" if state in ("cached", "failed", "running", "interrupted") else "normal"
     return (
         f'<span style="display:inline-block;min-width:58px;color:{color};font-weight:{weight}">'
         f"{label}</span>"
@@ -118,6 +119,7 @@ class BuildProgress(View):
         self.finished: float | None = None
         self.image: str | None = None
         self.error: str | None = None
+        self.interrupted: str | None = None  # "build interrupted at line N (...)"
 
     def _by_id(self, sid: Any) -> StepView | None:
         for s in self.steps:
@@ -152,6 +154,13 @@ class BuildProgress(View):
             self.image = ev.get("image")
             self._close()
             return True
+        if kind == "interrupted":
+            self.interrupted = str(ev.get("message") or "build interrupted")
+            self.interrupted = self.interrupted.removeprefix("Interrupted: ")
+            if step is not None:
+                step.state = "interrupted"
+            self._close()
+            return True
         if kind == "error":
             self.error = str(ev.get("message", ""))
             if step is not None:
@@ -178,7 +187,7 @@ class BuildProgress(View):
             if s.state == "waiting":
                 s.state = "skipped"
             elif s.state == "running":
-                s.state = "failed" if self.error else "done"
+                s.state = "interrupted" if self.interrupted else "failed" if self.error else "done"
 
     def elapsed(self) -> float:
         return (self.finished or self.clock()) - self.started
@@ -187,13 +196,14 @@ class BuildProgress(View):
         ran = [s for s in self.steps if s.state in ("cached", "done")]
         cached = sum(1 for s in ran if s.state == "cached")
         counted = [s for s in self.steps if s.state not in ("skipped", "config")]
+        if self.interrupted:
+            what = self.interrupted[:1].upper() + self.interrupted[1:]
+            return f"{what}, after {self.elapsed():.1f}s; finished steps stay cached"
         if self.error:
             return f"Build failed after {self.elapsed():.1f}s: {self.error.splitlines()[0]}"
         if self.finished is not None:
-            return (
-                f"Built {(self.image or '').split(':')[-1][:12]} in {self.elapsed():.1f}s: "
-                f"{len(ran)} steps, {cached} cached"
-            )
+            # The summary below the log says how long the build took: one time, said once.
+            return f"Build log: {len(ran)} steps, {cached} cached"
         return f"Building… {len(ran)}/{len(counted)} steps ({cached} cached), {self.elapsed():.1f}s"
 
     def _time(self, s: StepView) -> str:
@@ -209,7 +219,7 @@ class BuildProgress(View):
             extra += f'<div style="color:#b26a00">cache miss: {esc(s.reason)}</div>'
         lines = s.log_lines()
         if lines:
-            live = s.state in ("running", "failed")
+            live = s.state in ("running", "failed", "interrupted")
             shown = lines[-LOG_LIVE:] if s.state == "running" else lines
             extra += (
                 f"<details{' open' if live else ''}><summary style='color:#777'>output "
@@ -230,15 +240,23 @@ class BuildProgress(View):
     def to_html(self) -> str:
         """While building: the step list. Once built: folded into a closed "build log", since
         the summary the magic returns shows the result; a failure stays open."""
-        color = "#c62828" if self.error else "#2e7d32" if self.finished else "#1565c0"
+        color = (
+            STATE_STYLE["interrupted"][1]
+            if self.interrupted
+            else "#c62828"
+            if self.error
+            else "#2e7d32"
+            if self.finished
+            else "#1565c0"
+        )
         head = f'<span style="color:{color};font-weight:bold">{esc(self.headline())}</span>'
         table = (
             f"<table style='border-collapse:collapse;{FONT}'>"
             + "".join(self._row(s) for s in self.steps)
             + "</table>"
         )
-        if self.finished is not None and not self.error:
-            body = f"<details><summary>{head} (build log)</summary>{table}</details>"
+        if self.finished is not None and not self.error and not self.interrupted:
+            body = f"<details><summary>{head}</summary>{table}</details>"
         else:
             body = f"<div>{head}</div>{table}"
         return f'<div class="docker-magics-build" style="{FONT}">{body}</div>'
@@ -277,7 +295,11 @@ class BuildSummary(View):
     def headline(self) -> str:
         steps = [s for s in self.result.steps if not s.get("meta")]  # build steps only
         cached = sum(1 for s in steps if s.get("cached"))
-        total = sum(float(s.get("duration_s") or 0) for s in steps)
+        record = self.result.record
+        if record.get("finished") and record.get("started"):
+            total = float(record["finished"]) - float(record["started"])  # the wall clock
+        else:
+            total = sum(float(s.get("duration_s") or 0) for s in steps)
         name = ", ".join(self.tags) or "(untagged)"
         return (
             f"Built {name}: image {self.result.image.id.split(':')[-1][:12]}; "

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import (
     ConflictError,
     ImageReferenceError,
+    Interrupted,
     NotFoundError,
     RuntimeBackendError,
     UsageError,
@@ -259,6 +260,10 @@ def start_container(
 
     try:
         code = _run_piped(run, log_path, out, err)
+    except KeyboardInterrupt as exc:
+        # Docker's code for a process ended by SIGINT: the container was stopped on purpose.
+        store.containers.update(c.id, state="exited", pid=None, exit_code=130, finished=time.time())
+        raise Interrupted(f"container {c.name} stopped (exit code 130)") from exc
     except BaseException:
         store.containers.update(c.id, state="exited", pid=None, exit_code=-1, finished=time.time())
         raise

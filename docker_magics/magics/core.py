@@ -15,9 +15,9 @@ from IPython.display import display
 from traitlets import Bool, CaselessStrEnum, Unicode, observe
 
 from ..cli.parsers import ArgumentError, build_parser
-from ..errors import DockerMagicsError
+from ..errors import DockerMagicsError, describe_interrupt
 from .dockerfile import run_dockerfile
-from .errors import HINT, CellFailed
+from .errors import HINT, CellFailed, CellInterrupted
 from .output import CellOutput
 from .script import BodyError, normalize, split_commands
 
@@ -122,8 +122,8 @@ class DockerMagics(Magics):
         command = shlex.join(argv)
         try:
             code = HANDLERS[args.verb](self.engine(args.root, args.runtime), args, out)
-        except KeyboardInterrupt:
-            raise
+        except KeyboardInterrupt as exc:
+            raise CellInterrupted(describe_interrupt(exc, args.verb)) from None
         except Exception as exc:
             if self.debug or args.debug:
                 raise

@@ -24,8 +24,9 @@ from IPython.core.error import UsageError
 from IPython.display import display
 
 from ..cli.build_verb import add_parser, build_options, plain_printer
-from ..errors import DockerMagicsError
+from ..errors import DockerMagicsError, describe_interrupt
 from ..errors import UsageError as LibUsageError
+from .errors import CellInterrupted
 from .host import MagicsHost
 
 __all__ = ["run_dockerfile", "dockerfile_parser", "interpolate"]
@@ -183,7 +184,14 @@ def run_dockerfile(magics: MagicsHost, line: str, cell: str) -> Any:
             progress=progress,
             **options,
         )
-    except (KeyboardInterrupt, UsageError):
+    except KeyboardInterrupt as exc:
+        message = describe_interrupt(exc, "build")
+        if live is not None:
+            if view.interrupted is None:  # interrupted before the builder started
+                view.feed({"event": "interrupted", "message": message})
+            live.redraw()
+        raise CellInterrupted(message) from None
+    except UsageError:
         raise
     except Exception as exc:
         if live is not None:

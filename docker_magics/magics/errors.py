@@ -13,7 +13,7 @@ True`` the original exception propagates with its traceback.
 
 from __future__ import annotations
 
-__all__ = ["CellFailed"]
+__all__ = ["CellFailed", "CellInterrupted"]
 
 HINT = "(%config DockerMagics.debug = True shows the traceback)"
 
@@ -23,3 +23,14 @@ class CellFailed(Exception):
 
     def _render_traceback_(self) -> list[str]:
         return [f"\x1b[31m{self}\x1b[0m"]
+
+
+class CellInterrupted(KeyboardInterrupt):
+    """The user interrupted the cell (the stop button): one line saying what stopped, where.
+
+    Still a KeyboardInterrupt, so the kernel reports the cell as interrupted and "Run All"
+    stops; but no stack: the interrupt is the user's act, not a failure of this package.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]

@@ -130,7 +130,7 @@ def test_dockerfile_cell_and_layer_explorer(page, lab):
         # Done: the step list folds into a closed "build log", the summary shows the image.
         summary = page.locator(".docker-magics-build-summary")
         expect(summary).to_be_visible(timeout=120_000)
-        expect(build).to_contain_text("(build log)")
+        expect(build).to_contain_text("Build log:")
         expect(build.locator("table")).to_be_hidden()
         image_id = Engine(lab.store).image("browser-demo").id.split(":")[-1][:12]
         expect(summary).to_contain_text(f"image {image_id}")

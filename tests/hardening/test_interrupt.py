@@ -1,12 +1,19 @@
-"""KeyboardInterrupt (the notebook's stop button) during a `%%dockerfile` build, in a real kernel.
+"""Interrupt is an outcome: the notebook's stop button (a real kernel through jupyter_client,
+which sends SIGINT to the kernel as JupyterLab does) and Ctrl-C in a real CLI process.
 
-jupyter_client sends SIGINT to the kernel's process group, exactly what JupyterLab does. The build
-must stop within about a second, kill the RUN's processes, unmount, and leave the store clean.
+Every process stops within about a second; the live view ends saying where it stopped; the one
+line shown says it was interrupted (no traceback); the CLI exits 130; a container is recorded as
+exited with 130; finished build steps stay cached; the store checks clean.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
+from html import unescape
 
 import pytest
 
@@ -19,19 +26,11 @@ pytest.importorskip("ipykernel")
 pytestmark = pytest.mark.slow
 
 MARKER = "6061"  # a sleep length no other test uses: how we find the RUN's processes
-
-
-def _reply(kc, msg_id: str, timeout: float = 120) -> dict:
-    """The execute reply's content (status ok/error, ename) for ``msg_id``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        msg = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
-        if msg["parent_header"].get("msg_id") == msg_id:
-            return msg["content"]  # type: ignore[no-any-return]
-
-
-def _execute(kc, code: str, timeout: float = 120) -> dict:
-    return _reply(kc, kc.execute(code), timeout)
+PKG = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DOCKERFILE = (
+    f"FROM busybox\nRUN echo first > /first\nRUN sleep {MARKER} & sleep {MARKER}; echo no\n"
+)
+WHERE = f"at line 3 (RUN sleep {MARKER} & sleep {MARKER}; echo no)"
 
 
 def _wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
@@ -43,49 +42,108 @@ def _wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def
     return False
 
 
+class Kernel:
+    def __init__(self, cwd: str) -> None:
+        self.km = jupyter_client.KernelManager(kernel_name="python3")
+        self.km.start_kernel(cwd=cwd)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def messages(self, msg_id: str, timeout: float = 120) -> tuple[dict, list[dict]]:
+        """The execute reply's content and every iopub message of the cell, once it is idle."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        out = []
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return reply["content"], out
+            out.append(msg)
+
+    def execute(self, code: str) -> tuple[dict, list[dict]]:
+        return self.messages(self.kc.execute(code))
+
+    def interrupt_after(self, code: str, marker: str) -> tuple[float, dict, list[dict]]:
+        msg_id = self.kc.execute(code)
+        assert _wait_for(lambda: processes_with(marker), 60), f"never ran: {code}"
+        time.sleep(0.3)  # the RUN's shell has started its children
+        start = time.monotonic()
+        self.km.interrupt_kernel()
+        reply, msgs = self.messages(msg_id, 60)
+        return time.monotonic() - start, reply, msgs
+
+    def close(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+def _shown(msgs: list[dict]) -> tuple[str, str, list[dict]]:
+    """(last HTML of the cell's displays, all stream text, error messages)."""
+    html = [m["content"]["data"].get("text/html", "") for m in msgs if "data" in m["content"]]
+    text = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream")
+    return unescape(html[-1] if html else ""), text, [m for m in msgs if m["msg_type"] == "error"]
+
+
 @pytest.mark.parametrize("runtime", ["root", "userns", "proot"])
-def test_interrupt_stops_a_build_within_a_second(engine, base_image, tmp_path, runtime):
+def test_interrupt_in_a_kernel(engine, base_image, tmp_path, runtime):
     from tests.runtime.rt_helpers import backend_or_skip
 
     backend_or_skip(runtime)
-    km = jupyter_client.KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(tmp_path))
-    kc = km.client()
-    kc.start_channels()
+    kernel = Kernel(str(tmp_path))
     try:
-        kc.wait_for_ready(timeout=60)
-        setup = (
+        reply, _ = kernel.execute(
             "%load_ext docker_magics\n"
             f"%config DockerMagics.root = {engine.store.root!r}\n"
             f"%config DockerMagics.runtime = {runtime!r}"
         )
-        assert _execute(kc, setup)["status"] == "ok"
-        # The shell stays the RUN's parent (a second command) so a child outlives a bare exec.
-        cell = (
-            f"%%dockerfile -t never {tmp_path}\nFROM busybox\n"
-            f"RUN sleep {MARKER} & sleep {MARKER}; echo unreachable\n"
+        assert reply["status"] == "ok"
+        # A build step: the shell stays the RUN's parent so a child outlives a bare exec.
+        took, reply, msgs = kernel.interrupt_after(
+            f"%%dockerfile -t never {tmp_path}\n{DOCKERFILE}", MARKER
         )
-        msg_id = kc.execute(cell)
-        assert _wait_for(lambda: len(processes_with(MARKER)) >= 3, 60), "RUN never ran"
-        start = time.monotonic()
-        km.interrupt_kernel()
-        reply = _reply(kc, msg_id, 60)
-        took = time.monotonic() - start
-        assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+        assert reply["status"] == "error" and reply["ename"] == "CellInterrupted", reply
         assert took < 5, f"the interrupted build took {took:.1f} s to stop"
         print(f"[{runtime}] interrupted build stopped in {took:.2f} s")
+        html, text, errors = _shown(msgs)
+        assert f"Build interrupted {WHERE}" in html and "INTERRUPTED" in html
+        assert "running" not in html and "<progress" not in html  # the view did not freeze
+        assert [e["content"]["traceback"] for e in errors] == [
+            [f"Interrupted: build interrupted {WHERE}"]
+        ]
+        assert "Traceback" not in text and "KeyboardInterrupt" not in text
         assert _wait_for(lambda: not processes_with(MARKER), 5), "RUN survived"
         assert mounts_under(engine.store.root) == []
+
+        # A foreground run: stopped, recorded as exited with 130, said in one line.
+        took, reply, msgs = kernel.interrupt_after(
+            "%container run --name sleeper busybox sleep 6065", "6065"
+        )
+        assert reply["ename"] == "CellInterrupted" and took < 5
+        _, text, errors = _shown(msgs)
+        assert [e["content"]["traceback"] for e in errors] == [
+            ["Interrupted: container sleeper stopped (exit code 130)"]
+        ]
+        assert _wait_for(lambda: not processes_with("6065"), 5), "the container survived"
+        assert engine.container("sleeper").exit_code == 130
         # The kernel is still usable and the store is whole.
-        check = _execute(
-            kc,
+        reply, _ = kernel.execute(
             "from docker_magics.api import Engine\n"
             f"r = Engine({engine.store.root!r}).check(); assert r.ok, r.problems",
         )
-        assert check["status"] == "ok", check
+        assert reply["status"] == "ok", reply
     finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        kernel.close()
+    engine.rm("sleeper")
+    _assert_clean(engine)
+
+
+def _assert_clean(engine) -> None:  # type: ignore[no-untyped-def]
     assert engine.check().ok, engine.check().problems
     assert engine.ps(all=True) == [], "the RUN's container record was left behind"
     engine.prune()
@@ -93,3 +151,70 @@ def test_interrupt_stops_a_build_within_a_second(engine, base_image, tmp_path, r
     assert engine.images()[0].refs  # busybox still tagged; "never" was never made
     with pytest.raises(NotFoundError):
         engine.image("never")
+
+
+def _cli_interrupted(root: str, *args: str, marker: str) -> subprocess.CompletedProcess[str]:
+    """Ctrl-C as a terminal sends it: SIGINT to the CLI's whole process group."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "docker_magics", "--root", root, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": PKG},
+        start_new_session=True,
+    )
+    try:
+        # The CLI's own command line may hold the marker too: wait for a process beyond it.
+        assert _wait_for(lambda: set(processes_with(marker)) - {proc.pid}, 60), args
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_ctrl_c_in_the_cli(engine, base_image, tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    root = engine.store.root
+    built = _cli_interrupted(root, "build", "-t", "never", str(ctx), marker=MARKER)
+    assert built.returncode == 130, built.stderr
+    lines = built.stderr.splitlines()
+    assert lines[-2:] == ["#3 INTERRUPTED", f"Interrupted: build interrupted {WHERE}"]
+    assert "Traceback" not in built.stderr and "ERROR" not in built.stderr
+    assert built.stdout == ""
+    assert _wait_for(lambda: not processes_with(MARKER), 5), "RUN survived"
+
+    ran = _cli_interrupted(
+        root, "run", "--name", "sleeper", "busybox", "sleep", "6066", marker="6066"
+    )
+    assert ran.returncode == 130 and ran.stderr == (
+        "Interrupted: container sleeper stopped (exit code 130)\n"
+    )
+    assert engine.container("sleeper").exit_code == 130
+    assert _wait_for(lambda: not processes_with("6066"), 5), "the container survived"
+    engine.rm("sleeper")
+    assert mounts_under(root) == []
+
+    # The finished steps were kept: the same Dockerfile minus the sleep is all cached.
+    (ctx / "Dockerfile").write_text(DOCKERFILE.rsplit("RUN sleep", 1)[0])
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "docker_magics", "--root", root, "build", str(ctx)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": PKG},
+        timeout=120,
+    )
+    assert rebuilt.returncode == 0 and rebuilt.stderr.count("CACHED") == 2, rebuilt.stderr
+    check = subprocess.run(
+        [sys.executable, "-m", "docker_magics", "--root", root, "system", "check"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": PKG},
+    )
+    assert check.returncode == 0 and check.stdout.rstrip().endswith("OK"), check.stdout
+    _assert_clean(engine)
