@@ -137,7 +137,9 @@ def do_build(eng: Engine, args: Any, out: Output) -> int:
     mode = "quiet" if args.quiet else args.progress
     progress: Callable[[dict[str, Any]], None] | None = None
     if mode in ("auto", "plain"):
-        progress = plain_printer(err_line, lambda text: out.raw_err(text.encode()))
+        # line by line, and raw text for a RUN's unfinished line (plain_progress.py)
+        progress = plain_printer(lambda text: out.build_progress(text + "
+"), out.build_progress)
     elif mode == "json":
         progress = lambda ev: out.line(json.dumps(ev, sort_keys=True))  # noqa: E731
     try:

@@ -25,3 +25,15 @@ class Output:
     def show(self, view: Any) -> None:
         """A rich result (a display/ view or table): its text here; the notebook displays it."""
         self.line(view.to_text())
+
+    def build_progress(self, text: str) -> None:
+        """Build progress text: on stderr in a terminal, as `docker build` does (stdout is for
+        the image ID); the notebook's Output prints it plainly instead."""
+        self.raw_err(text.encode())
+
+    def transfer(self, title: str, *, quiet: bool = False) -> Any:
+        """A progress sink for a pull, push or bootstrap (``cli/progress.py``): call it with
+        events or notes, ``done(outcome)`` at the end; use it as a context manager."""
+        from .progress import LineProgress
+
+        return LineProgress(self, title, quiet)

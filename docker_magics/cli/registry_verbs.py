@@ -1,8 +1,8 @@
 """CLI verbs for registries and base images: pull, push, login, logout, bootstrap.
 
 `register(sub, verb)` adds the parsers (called from `parsers.build_parser`); `HANDLERS` maps each
-verb to its handler (merged into `commands.HANDLERS`). Progress goes to stderr, one line per
-layer state change (Docker's "Pull complete" style), so piping stdout stays clean.
+verb to its handler (merged into `commands.HANDLERS`). Progress goes through ``out.transfer``:
+Docker's lines on stdout in a terminal (one per layer state change), a live view in a notebook.
 """
 
 from __future__ import annotations
@@ -10,23 +10,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
-from ..oci.digest import short_id
 from ..oci.reference import parse_reference
 
 __all__ = ["register", "HANDLERS"]
-
-_LABELS = {
-    "exists": "Already exists",
-    "downloaded": "Pull complete",
-    "compressing": "Compressing",
-    "mounted": "Mounted from another repository",
-    "pushed": "Pushed",
-}
 
 
 def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.ArgumentParser]) -> None:
@@ -74,34 +64,20 @@ def _insecure(p: argparse.ArgumentParser) -> None:
     )
 
 
-class _Printer:
-    """Prints state changes per blob from the worker threads, one line each."""
-
-    def __init__(self, out: Any, quiet: bool) -> None:
-        self.out = out
-        self.quiet = quiet
-        self.lock = threading.Lock()
-
-    def __call__(self, event: Any) -> None:
-        label = _LABELS.get(event.action)
-        if self.quiet or label is None or event.kind == "manifest":
-            return
-        with self.lock:
-            self.out.raw_err(f"{short_id(event.digest)}: {label}\n".encode())
-
-
 def do_pull(eng: Any, args: Any, out: Any) -> int:
     ref = parse_reference(args.name)
     if not args.quiet:
         where = ref.familiar.rsplit(":", 1)[0] if ref.tag else ref.familiar
         out.line(f"{ref.tag or ref.digest}: Pulling from {where}")
-    image = eng.pull(
-        args.name,
-        platform=args.platform,
-        mirrors=args.registry_mirror,
-        insecure=args.insecure_registry,
-        progress=_Printer(out, args.quiet),
-    )
+    with out.transfer(f"Pulling {ref.familiar}", quiet=args.quiet) as sink:
+        image = eng.pull(
+            args.name,
+            platform=args.platform,
+            mirrors=args.registry_mirror,
+            insecure=args.insecure_registry,
+            progress=sink,
+        )
+        sink.done(f"Pulled {ref.familiar}")
     if args.quiet:
         out.line(ref.familiar)
         return 0
@@ -114,9 +90,9 @@ def do_push(eng: Any, args: Any, out: Any) -> int:
     ref = parse_reference(args.name)
     if not args.quiet:
         out.line(f"The push refers to repository [{ref.name}]")
-    result = eng.push(
-        args.name, insecure=args.insecure_registry, progress=_Printer(out, args.quiet)
-    )
+    with out.transfer(f"Pushing {ref.familiar}", quiet=args.quiet) as sink:
+        result = eng.push(args.name, insecure=args.insecure_registry, progress=sink)
+        sink.done(f"Pushed {ref.familiar}")
     if args.quiet:
         out.line(result.digest)
     else:

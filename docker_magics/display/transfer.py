@@ -55,8 +55,8 @@ class TransferProgress(View):
 
     def feed(self, event: Any) -> bool:
         """Apply one event; True when a blob changed state (worth a redraw now)."""
-        if isinstance(event, str):
-            self.notes.append(event)
+        if isinstance(event, str) or getattr(event, "action", "") == "note":
+            self.notes.append(getattr(event, "message", event))
             return True
         if event.kind == "manifest":
             return False
@@ -77,7 +77,11 @@ class TransferProgress(View):
         layers = self._layers()
         done = [b for b in layers if b.action in DONE]
         here = sum(1 for b in layers if b.action == "exists")
-        moved = sum(b.total or b.current for b in done if b.action != "exists")
+        moved = sum(
+            (b.total or b.current) if b.action in DONE else b.current
+            for b in layers
+            if b.action != "exists"
+        )
         counts = (
             f"{len(done)}/{len(layers)} layers" if self.outcome is None else f"{len(layers)} layers"
         )
@@ -100,7 +104,10 @@ class TransferProgress(View):
         td = "style='text-align:left;padding:1px 8px 1px 0;white-space:nowrap'"
         total = b.total or 0
         value = total if b.action in DONE else min(b.current, total)
-        bar = f"<progress value='{value}' max='{max(total, 1)}' style='width:160px;height:8px'></progress>"
+        bar = (
+            f"<progress value='{value}' max='{max(total, 1)}' "
+            "style='width:160px;height:8px'></progress>"
+        )
         size = f"{human_size(value)} / {human_size(total)}" if total else ""
         return (
             f"<tr><td {td}><code>{esc(b.digest.split(':')[-1][:12])}</code></td><td {td}>{bar}</td>"

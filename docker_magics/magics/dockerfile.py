@@ -9,15 +9,12 @@ body. The body is never expanded otherwise (``@no_var_expand``): ``$VAR`` is Doc
 from __future__ import annotations
 
 import argparse
-import contextvars
 import json
 import os
 import re
 import shlex
 import shutil
 import tempfile
-import threading
-import time
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -28,12 +25,11 @@ from ..errors import DockerMagicsError, describe_interrupt
 from ..errors import UsageError as LibUsageError
 from .errors import CellInterrupted
 from .host import MagicsHost
+from .live import LiveView as _Live
 
 __all__ = ["run_dockerfile", "dockerfile_parser", "interpolate"]
 
 PROG = "%%dockerfile"
-REDRAW_S = 0.25
-TICK_S = 0.5
 _EXPR = re.compile(r"\{\{(.+?)\}\}", re.S)
 
 
@@ -73,52 +69,6 @@ def interpolate(text: str, namespace: dict[str, Any]) -> str:
             raise UsageError(f"{PROG}: cannot interpolate {{{{ {expr} }}}}: {exc}")
 
     return _EXPR.sub(value, text)
-
-
-class _Live:
-    """Feeds builder events to the live view and redraws its display handle, throttled.
-
-    RUN output arrives line by line, faster than a page should redraw, so an event within
-    REDRAW_S of the last redraw only marks the view as changed. A ticker thread draws what was
-    held back (and moves the running step's clock) every TICK_S until the build ends: without
-    it, a step that printed a line and then worked silently showed nothing until it finished.
-    """
-
-    def __init__(self, view: Any, handle: Any) -> None:
-        self.view = view
-        self.handle = handle
-        self.lock = threading.Lock()  # RUN output arrives on the engine's pump threads
-        self.last = 0.0
-        self.done = threading.Event()
-        # The kernel sends a thread's output to the cell whose context the thread runs in.
-        ticker = threading.Thread(target=contextvars.copy_context().run, args=(self._tick,))
-        ticker.daemon = True
-        ticker.start()
-
-    def __call__(self, ev: dict[str, Any]) -> None:
-        with self.lock:
-            changed = self.view.feed(ev)
-            if changed or time.monotonic() - self.last >= REDRAW_S:
-                self._draw()
-
-    def _draw(self) -> None:
-        self.last = time.monotonic()
-        self.handle.update(self.view)
-
-    def _tick(self) -> None:
-        while not self.done.wait(TICK_S):
-            with self.lock:
-                if not self.done.is_set() and time.monotonic() - self.last >= REDRAW_S:
-                    self._draw()
-
-    def stop(self) -> None:
-        self.done.set()
-
-    def redraw(self) -> None:
-        """The final state: the ticker stops first, so nothing is drawn after it."""
-        with self.lock:
-            self.done.set()
-            self._draw()
 
 
 def _progress(mode: str, view: Any) -> tuple[Any, _Live | None]:

@@ -82,5 +82,15 @@ class CellOutput(Output):
     def show(self, view: Any) -> None:
         self._show(view)
 
+    def build_progress(self, text: str) -> None:
+        """`%container build`'s progress: stdout, since in a cell stderr is drawn as an error."""
+        self._raw_out(text.encode())
+
+    def transfer(self, title: str, *, quiet: bool = False) -> Any:
+        """Pull/push/bootstrap progress as a live view (bars per layer), not lines."""
+        from .live import LiveTransfer
+
+        return LiveTransfer(title, quiet)
+
     def tail(self) -> str:
         return self._tail

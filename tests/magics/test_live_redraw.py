@@ -10,7 +10,8 @@ import pytest
 pytest.importorskip("IPython")
 
 from docker_magics.display.buildview import BuildProgress  # noqa: E402
-from docker_magics.magics.dockerfile import REDRAW_S, TICK_S, _Live  # noqa: E402
+from docker_magics.magics.live import REDRAW_S, TICK_S  # noqa: E402
+from docker_magics.magics.live import LiveView as _Live  # noqa: E402
 
 
 class Handle:
