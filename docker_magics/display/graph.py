@@ -93,12 +93,27 @@ def _familiar(ref: str) -> str:
         return ref
 
 
+# The comment a Dockerfile build writes into history (BuildKit's, and ours).
+_BUILD_COMMENT = "buildkit.dockerfile.v0"
+
+
+def _layer_label(h: Mapping[str, Any]) -> str:
+    """A layer's words: its instruction, or for a `commit -m MESSAGE` layer the message, which
+    says what the layer is better than the shell command the container happened to run."""
+    comment = str(h.get("comment") or "").strip()
+    created_by = str(h.get("created_by", ""))
+    if comment and comment != _BUILD_COMMENT and not created_by.startswith("Imported from"):
+        if not comment.startswith("made locally by"):  # a bootstrapped stand-in says so itself
+            return f"commit: {comment}"
+    return clean_instruction(created_by)
+
+
 def _add_image(data: GraphData, image: Any, marks: Mapping[str, str]) -> None:
     diff_ids = image.diff_ids
     chains = chain_ids(diff_ids)
     layers = image.layers
     steps = [h for h in image.config.get("history", [])]
-    made = [clean_instruction(h.get("created_by", "")) for h in steps if not h.get("empty_layer")]
+    made = [_layer_label(h) for h in steps if not h.get("empty_layer")]
     trailing: list[str] = []
     for h in reversed(steps):
         if not h.get("empty_layer"):

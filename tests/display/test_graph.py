@@ -81,13 +81,17 @@ def test_text_tree_shape():
 
 def test_graph_of_a_real_store(engine, base_image, tmp_path):
     engine.run("busybox", ["sh", "-c", "echo 1 > /one"], name="a")
-    engine.commit("a", "one")
+    engine.commit("a", "one", message="Add one")
     engine.run("busybox", ["sh", "-c", "echo 2 > /two"], name="b")
     engine.commit("b", "two")
     data = g.collect_graph(engine)
     base = [n for n in data.layers.values() if n.parent is None]
     assert len(base) == 1 and base[0].instruction.startswith("Imported")
     assert len(data.layers) == 3 and {c.name for c in data.containers} == {"a", "b"}
+    # a commit's layer is named by its message; without one, by the command that made it
+    labels = sorted(n.instruction for n in data.layers.values() if n.parent is not None)
+    assert labels[0] == "commit: Add one" and "echo 2 > /two" in labels[1]
+    assert "commit: Add one" in g.to_dot(data)
     only = g.collect_graph(engine, ["one"])
     assert [i.tags for i in only.images] == [["one:latest"]] and len(only.layers) == 2
     view = g.LayerGraph(data)
