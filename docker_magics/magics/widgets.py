@@ -1,8 +1,11 @@
 """The interactive layer explorer: pick a layer, filter A/C/D, expand folders.
 
-Widgets add interaction on top of the static view, never replace it: the displayed object's
-mimebundle carries the widget view *and* the static HTML and text, so an exported notebook (or a
-kernel without ipywidgets) still shows the whole explorer.
+Widgets add interaction on top of the static view, never replace it. The static explorer is its
+own output, shown first, and the widget (the controls) a second one. They cannot share one
+output: once a notebook holds widget state (nbclient and `jupyter nbconvert --execute` save it),
+nbconvert renders an output's widget view and nothing else, loaded from a CDN, and its template
+has no fallback, so the export showed a blank box where the explorer was. The widget's own
+fallback is empty: where it cannot run, the static view above it is the explorer.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ class WithStaticFallback:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         data = dict(self.widget._repr_mimebundle_() or {})
-        data["text/html"] = self.view.to_html()
-        data["text/plain"] = self.view.to_text()
+        data["text/html"] = ""  # the static explorer is the output above
+        data["text/plain"] = f"(interactive layer explorer of {self.view.report.name})"
         return data
 
 
@@ -67,13 +70,6 @@ def layer_widget(view: LayerExplorer) -> WithStaticFallback | None:
     kinds.observe(refresh, "value")
     select.value = len(layers) - 1
     refresh()
-    box = w.VBox(
-        [
-            w.HTML(f'<div style="{BOX}">{view.summary_html()}</div>{SELECT_CSS}'),
-            select,
-            kinds,
-            detail,
-            w.HTML(f'<div style="{BOX}">{view.waste_html()}</div>'),
-        ]
-    )
+    head = w.HTML(f'<div style="{BOX}"><b>Explore a layer</b> (pick one, filter)</div>')
+    box = w.VBox([head, w.HTML(SELECT_CSS), select, kinds, detail])
     return WithStaticFallback(box, view)

@@ -141,7 +141,7 @@ def test_dockerfile_cell_and_layer_explorer(page, lab):
         # (b) The layer explorer widget: layer #3 selected first, as the newest.
         box = page.locator(".widget-vbox").filter(has=page.locator(".widget-select")).first
         expect(box).to_be_visible(timeout=120_000)
-        detail = box.locator(".widget-html").nth(1)
+        detail = box.locator(".widget-html").nth(2)  # after the heading and the style
         expect(detail).to_contain_text("#3")
         expect(detail.locator("li", has_text="two.txt").last).to_contain_text("A two.txt")
         shot(box, lab.artifacts, "b1-layers-widget")
