@@ -31,6 +31,8 @@ from .lab_ui import error_outputs, open_notebook, run_all, set_theme, shot, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+# Every output JupyterLab draws pink: stderr streams and error outputs.
+PINK = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 TUTORIAL_BUDGET_MS = 240_000  # each tutorial ran in < 60 s here; this catches a hang, not a slow CI
 DEMO = """\
 %%dockerfile -t browser-demo -
@@ -84,6 +86,8 @@ def test_tutorial_runs_in_lab(page, lab, name):
         run_all(page)
         prompts = wait_all_ran(page, TUTORIAL_BUDGET_MS)
         assert error_outputs(page) == []
+        # Nothing drawn pink either (stderr streams): progress is not an error.
+        assert page.locator(PINK).all_inner_texts() == []
         assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), prompts
         graph = page.locator(".docker-magics-graph svg").last
         expect(graph).to_be_visible()
