@@ -138,8 +138,7 @@ def do_build(eng: Engine, args: Any, out: Output) -> int:
     progress: Callable[[dict[str, Any]], None] | None = None
     if mode in ("auto", "plain"):
         # line by line, and raw text for a RUN's unfinished line (plain_progress.py)
-        progress = plain_printer(lambda text: out.build_progress(text + "
-"), out.build_progress)
+        progress = plain_printer(lambda text: out.build_progress(text + "\n"), out.build_progress)
     elif mode == "json":
         progress = lambda ev: out.line(json.dumps(ev, sort_keys=True))  # noqa: E731
     try:

@@ -41,7 +41,7 @@ def test_build_returns_summary_and_updates_one_display(ip, base_image, engine, t
     assert len(cell.outputs) > 3
     assert "Building" in cell.outputs[0]["text/plain"]
     # its final state is a log, not a second summary with another time (the summary has it)
-    assert cell.outputs[-1]["text/plain"].startswith("Build log: 6 steps")
+    assert cell.outputs[-1]["text/plain"].startswith("Build log: 4 steps")
     assert "Built app:1" in summary.headline()
     assert "installing" in cell.outputs[-1]["text/html"]  # the RUN output, in its log
     html = summary._repr_mimebundle_()["text/html"]

@@ -50,7 +50,7 @@ def test_executed_notebook_keeps_pictures(engine, base_image, tmp_path):
         assert not outputs(cell, "error"), cell.source
     # the live step list was one display updated in place: its final state, then the summary
     (live,) = outputs(build, "display_data")
-    assert "Build log: 4 steps" in live.data["text/html"]
+    assert "Build log: 3 steps" in live.data["text/html"]
     (summary,) = outputs(build, "execute_result")
     assert "✓ Built app" in summary.data["text/html"] and "Built app" in summary.data["text/plain"]
     (table,) = outputs(images, "display_data")
