@@ -10,6 +10,7 @@ unpacked, and their diff_ids checked, on first use).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -130,8 +131,12 @@ def fetch_blob(
     progress: ProgressFn,
     written: list[str],
     kind: str = "layer",
+    stop: threading.Event | None = None,
 ) -> None:
-    """Stream one blob into the store, verified; skipped if the store already has it."""
+    """Stream one blob into the store, verified; skipped if the store already has it.
+
+    ``stop`` set (the pull was interrupted, or another blob failed): give up at the next chunk,
+    so an interrupt does not wait for the running downloads to finish."""
     digest, size = desc["digest"], int(desc.get("size", -1))
     if store.blobs.has(digest):
         progress(Progress(digest, "exists", size, size, kind))
@@ -141,6 +146,8 @@ def fetch_blob(
         with store.blobs.writer() as w:
             last = 0
             for chunk in r.chunks:
+                if stop is not None and stop.is_set():
+                    raise RegistryError(f"download of {digest} stopped")
                 w.write(chunk)
                 if 0 <= size < w.size:
                     raise RegistryError(f"blob {digest} is larger than its descriptor says")
@@ -207,22 +214,21 @@ def pull_image(
         # The config comes down alongside the layers, not before them: one round trip less
         # (on a real registry a redirect to a CDN too). A config that turns out not to fit
         # the manifest fails the pull all the same, and the caller removes what came down.
+        stop = threading.Event()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [
-                pool.submit(
-                    fetch_blob, store, client, ref.repository, cfg_desc, progress, written, "config"
-                )
-            ]
+            args = (store, client, ref.repository)
+            futures = [pool.submit(fetch_blob, *args, cfg_desc, progress, written, "config", stop)]
             futures += [
-                pool.submit(fetch_blob, store, client, ref.repository, layer, progress, written)
+                pool.submit(fetch_blob, *args, layer, progress, written, "layer", stop)
                 for layer in layers
             ]
             try:
                 for f in futures:
                     f.result()
             except BaseException:
+                stop.set()  # running downloads give up at their next chunk, and are removed
                 for f in futures:
-                    f.cancel()  # the ones not started yet; running ones finish and are removed
+                    f.cancel()  # the ones not started yet
                 raise
         try:
             cfg = json.loads(store.blobs.read_bytes(cfg_desc["digest"]))

@@ -218,3 +218,67 @@ def test_ctrl_c_in_the_cli(engine, base_image, tmp_path):
     )
     assert check.returncode == 0 and check.stdout.rstrip().endswith("OK"), check.stdout
     _assert_clean(engine)
+
+
+@pytest.fixture()
+def slow_registry():
+    from tests.hardening.slowregistry import SlowRegistry
+
+    reg = SlowRegistry()
+    yield reg
+    reg.close()
+
+
+def test_interrupted_pull_in_a_kernel(engine, slow_registry, tmp_path):
+    name = f"{slow_registry.host}/slow/img:1"
+    kernel = Kernel(str(tmp_path))
+    try:
+        reply, _ = kernel.execute(
+            f"%load_ext docker_magics\n%config DockerMagics.root = {engine.store.root!r}"
+        )
+        assert reply["status"] == "ok"
+        msg_id = kernel.kc.execute(f"%container pull {name}")
+        assert slow_registry.sending.wait(60), "the layer never started to come down"
+        time.sleep(0.3)
+        start = time.monotonic()
+        kernel.km.interrupt_kernel()
+        reply, msgs = kernel.messages(msg_id, 60)
+        took = time.monotonic() - start
+    finally:
+        kernel.close()
+    # It did not wait for the 64 MiB layer (minutes at this rate) to finish.
+    assert reply["ename"] == "CellInterrupted" and took < 5, (reply, took)
+    html, text, errors = _shown(msgs)
+    assert f"Interrupted: pull of {name}" in html and "<progress" not in html
+    assert [e["content"]["traceback"] for e in errors] == [["Interrupted: pull interrupted"]]
+    assert not [m for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == "stderr"]
+    assert engine.check().ok and engine.images() == []
+    assert tmp_leftovers(engine.store.root) == []
+
+
+def test_ctrl_c_during_a_pull_in_the_cli(engine, slow_registry):
+    name = f"{slow_registry.host}/slow/img:1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "docker_magics", "--root", engine.store.root, "pull", name],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": PKG},
+        start_new_session=True,
+    )
+    try:
+        assert slow_registry.sending.wait(60), "the layer never started to come down"
+        time.sleep(0.3)
+        start = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        took = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and took < 5, (proc.returncode, took, err)
+    assert err == "Interrupted: pull interrupted\n"
+    assert out.startswith(f"1: Pulling from {slow_registry.host}/slow/img\n")
+    assert engine.check().ok and engine.images() == []
+    assert tmp_leftovers(engine.store.root) == []
