@@ -27,11 +27,11 @@ from ..errors import (
 from ..layer.extract import safe_rmtree
 from ..oci.image import history_entry, host_platform, timestamp
 from ..oci.reference import parse_reference
-from ..snapshot.prepare import RootfsPlan, lower_dirs
-from ..snapshot.unpack import snapshot_path
+from ..snapshot.prepare import RootfsPlan
 from ..store.store import Store
 from . import cachekey
 from .args import foreign_platform, global_args, platform_args
+from .base_unpack import unpack_base
 from .cache import CacheIndex
 from .context import BuildContext, load_ignore
 from .copy_step import copy_op
@@ -204,7 +204,7 @@ class Builder:
         if bad:
             raise self.error(stage.from_, bad)
         state, key = self._from(stage)
-        self._unpack_base(state, stage)
+        unpack_base(self, state, stage)
         cached = self.cache.get(key.digest) is not None and not self._no_cache(stage)
         self.cache.put(key.digest, {"layer": None})
         self._finish(sid, stage, 0, stage.from_, key, cached, start, None)
@@ -217,22 +217,6 @@ class Builder:
         for pos, item in enumerate(stage.instructions, start=2):
             self._step(stage, state, item, pos, total)
         return state
-
-    def _unpack_base(self, state: StageState, stage: Stage) -> None:
-        """Unpack a packed base (pulled, loaded) as part of FROM, as BuildKit's "extracting"
-        under FROM: the time is FROM's own, not the first step that reads files (a WORKDIR)."""
-        reads = (ins.Run, ins.Copy, ins.Add, ins.Workdir)
-        if not state.layers or not any(isinstance(i, reads) for i in stage.instructions):
-            return
-        image = state.image(self.store)
-        packed = [d for d in image.diff_ids if not os.path.isdir(snapshot_path(self.store, d))]
-        if packed:
-            start = time.monotonic()
-            lower_dirs(self.store, image)
-            took = time.monotonic() - start
-            n = len(packed)
-            text = f"unpacked {n} layer{'s' * (n != 1)} of {state.base_ref} in {took:.1f}s\n"
-            self.emit({"event": "log", "id": self.current_id, "stream": "stdout", "data": text})
 
     def _onbuild(self, stage: Stage, state: StageState) -> None:
         triggers = state.cfg.get("OnBuild") or []
