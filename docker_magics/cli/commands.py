@@ -20,6 +20,7 @@ from . import build_verb
 from .management import MANAGEMENT_HANDLERS
 from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers
+from .registry_verbs import pull_missing
 from .view_verbs import VIEW_HANDLERS
 
 __all__ = ["HANDLERS"]
@@ -53,6 +54,7 @@ def _opts(args: Any) -> RunOptions:
 def do_run(eng: Engine, args: Any, out: Output) -> int:
     _tty_note(args, out)
     opts = _opts(args)
+    pull_missing(eng, opts.image, out)
     if args.detach:
         c = eng.run_detached(opts, remove=args.rm)
         out.line(c.id)
@@ -66,6 +68,7 @@ def do_run(eng: Engine, args: Any, out: Output) -> int:
 
 
 def do_create(eng: Engine, args: Any, out: Output) -> int:
+    pull_missing(eng, args.image, out)
     out.line(eng.create(_opts(args)).id)
     return 0
 

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import ImageReferenceError, NotFoundError, UsageError
 from ..oci.reference import parse_reference
 
-__all__ = ["register", "HANDLERS"]
+__all__ = ["register", "HANDLERS", "pull_missing"]
 
 
 def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.ArgumentParser]) -> None:
@@ -84,6 +84,34 @@ def do_pull(eng: Any, args: Any, out: Any) -> int:
     out.line(f"Digest: {image.manifest_digest}")
     out.line(f"Status: Image is up to date for {ref.familiar}")
     return 0
+
+
+def pull_missing(eng: Any, name: str, out: Any) -> None:
+    """`run`/`create` of an image that is not here: pull it first with its progress shown (as
+    `docker run` does) instead of a silent wait. Names that are no reference are left to the
+    engine, which says "no such image"."""
+    try:
+        eng.image(name)
+        return
+    except NotFoundError:
+        pass
+    bare = name.strip().removeprefix("sha256:")
+    if name.startswith("sha256:") or (
+        len(bare) == 64 and all(c in "0123456789abcdef" for c in bare)
+    ):
+        return
+    try:
+        ref = parse_reference(name)
+    except ImageReferenceError:
+        return
+    out.line(f"Unable to find image '{ref.familiar}' locally")
+    where = ref.familiar.rsplit(":", 1)[0] if ref.tag else ref.familiar
+    out.line(f"{ref.tag or ref.digest}: Pulling from {where}")
+    with out.transfer(f"Pulling {ref.familiar}") as sink:
+        image = eng.pull(name, progress=sink)
+        sink.done(f"Pulled {ref.familiar}")
+    out.line(f"Digest: {image.manifest_digest}")
+    out.line(f"Status: Downloaded newer image for {ref.familiar}")
 
 
 def do_push(eng: Any, args: Any, out: Any) -> int:

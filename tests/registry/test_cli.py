@@ -51,3 +51,21 @@ def test_cli_help_lists_the_verbs(capsys):
     text = capsys.readouterr().out
     for verb in ("pull", "push", "login", "logout", "bootstrap"):
         assert verb in text
+
+
+def test_run_of_a_missing_image_pulls_it_with_progress(
+    engine, base_image, registry, tmp_path, capfd
+):
+    name = f"{registry.host}/cli/runme:1"
+    engine.tag(base_image, name)
+    engine.push(name)
+    other = str(tmp_path / "other")
+    capfd.readouterr()
+    assert main(["--root", other, "run", "--rm", name, "echo", "ran"]) == 0
+    out, err = capfd.readouterr()
+    lines = out.splitlines()
+    assert lines[0] == f"Unable to find image '{name}' locally"
+    assert any(line.endswith(": Pull complete") for line in lines)
+    assert lines[-1] == "ran" and err == ""  # progress is not an error
+    assert main(["--root", other, "create", name, "true"]) == 0  # here now: no pull, the ID
+    assert len(capfd.readouterr().out.split()) == 1
