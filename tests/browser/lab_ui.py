@@ -14,7 +14,31 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-__all__ = ["open_notebook", "run_all", "wait_all_ran", "error_outputs", "shot", "set_theme"]
+__all__ = [
+    "write_notebook",
+    "open_notebook",
+    "run_all",
+    "wait_all_ran",
+    "error_outputs",
+    "shot",
+    "set_theme",
+]
+
+
+def write_notebook(root: str, name: str, cells: list[str]) -> str:
+    """A notebook of code cells on the python3 kernel, written to ``root/name``; returns name."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, os.path.join(root, name))
+    return name
+
 
 _KERNEL_IDLE = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;

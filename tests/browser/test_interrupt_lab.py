@@ -8,8 +8,6 @@ About 25 s here once JupyterLab is up (the session's `lab` fixture).
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 try:
@@ -17,11 +15,17 @@ try:
 except ImportError:
     pytest.skip("browser test needs Playwright for Python", allow_module_level=True)
 
-import nbformat  # noqa: E402
 
 from tests.hardening.leftovers import processes_with  # noqa: E402
 
-from .lab_ui import error_outputs, open_notebook, run_all, shot, wait_all_ran  # noqa: E402
+from .lab_ui import (  # noqa: E402
+    error_outputs,
+    open_notebook,
+    run_all,
+    shot,
+    wait_all_ran,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,20 +41,16 @@ PINK = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
 
 def _notebook(root: str) -> str:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell("%load_ext docker_magics"),
-        nbformat.v4.new_code_cell("%container image ls"),
-        nbformat.v4.new_code_cell(BUILD),
-        nbformat.v4.new_code_cell("%container run --rm interrupt-base:1 echo never reached"),
-    ]
-    nbformat.write(nb, os.path.join(root, "interrupt.ipynb"))
-    return "interrupt.ipynb"
+    return write_notebook(
+        root,
+        "interrupt.ipynb",
+        [
+            "%load_ext docker_magics",
+            "%container image ls",
+            BUILD,
+            "%container run --rm interrupt-base:1 echo never reached",
+        ],
+    )
 
 
 def test_stop_button_during_a_build(page, lab, busybox_tar):

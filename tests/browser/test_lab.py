@@ -12,7 +12,6 @@ Measured on the 2-core CI machine, seed images already made: about 2 minutes for
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -25,9 +24,16 @@ except ImportError:
         allow_module_level=True,
     )
 
-import nbformat  # noqa: E402
 
-from .lab_ui import error_outputs, open_notebook, run_all, set_theme, shot, wait_all_ran  # noqa: E402
+from .lab_ui import (  # noqa: E402
+    error_outputs,
+    open_notebook,
+    run_all,
+    set_theme,
+    shot,
+    wait_all_ran,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,20 +53,16 @@ RUN echo "about to fail" && exit 3"""
 
 
 def _write_demo(root: str) -> str:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell("%load_ext docker_magics"),
-        nbformat.v4.new_code_cell(DEMO),
-        nbformat.v4.new_code_cell("%container layers browser-demo"),
-        nbformat.v4.new_code_cell(FAILING),  # last: a failure stops Run All
-    ]
-    nbformat.write(nb, os.path.join(root, "browser-demo.ipynb"))
-    return "browser-demo.ipynb"
+    return write_notebook(
+        root,
+        "browser-demo.ipynb",
+        [
+            "%load_ext docker_magics",
+            DEMO,
+            "%container layers browser-demo",
+            FAILING,  # last: a failure stops Run All
+        ],
+    )
 
 
 def _shutdown_kernels(lab) -> None:

@@ -223,13 +223,16 @@ class Expected:
         return out or None
 
 
-def compare(
-    ours_fs: dict[str, Record],
-    theirs_fs: dict[str, Record],
-    ours_cfg: dict[str, Any],
-    theirs_cfg: dict[str, Any],
-    expected: Expected,
-) -> list[str]:
+@dataclass
+class Built:
+    """One builder's image: its tree records and its config."""
+
+    fs: dict[str, Record]
+    cfg: dict[str, Any]
+
+
+def compare(ours: Built, theirs: Built, expected: Expected) -> list[str]:
+    ours_fs, theirs_fs = ours.fs, theirs.fs
     problems = []
     if not expected.size and (problem := _size_problem(ours_fs, theirs_fs)):
         problems.append(problem)
@@ -250,7 +253,7 @@ def compare(
         diff = {k: v for k, v in diff.items() if v[0] != v[1]}
         if diff:
             problems.append(f"{path}: ours vs buildah: {diff}")
-    a_cfg, b_cfg = normal_config(ours_cfg), normal_config(theirs_cfg)
+    a_cfg, b_cfg = normal_config(ours.cfg), normal_config(theirs.cfg)
     for name in CONFIG_FIELDS:
         if name in expected.config:
             continue
@@ -260,14 +263,9 @@ def compare(
     return problems
 
 
-def unused(
-    ours_fs: dict[str, Record],
-    theirs_fs: dict[str, Record],
-    ours_cfg: dict[str, Any],
-    theirs_cfg: dict[str, Any],
-    expected: Expected,
-) -> list[str]:
+def unused(ours: Built, theirs: Built, expected: Expected) -> list[str]:
     """Expected differences that are not there (stale lines hide nothing and mislead)."""
+    ours_fs, theirs_fs = ours.fs, theirs.fs
     out = []
     if expected.size and _size_problem(ours_fs, theirs_fs) is None:
         out.append("size")
@@ -285,6 +283,6 @@ def unused(
                 hit = hit or any(a.get(k) != b.get(k) for k in keys)
         if not hit:
             out.append(f"path {pattern} {','.join(sorted(attrs or []))}".strip())
-    a_cfg, b_cfg = normal_config(ours_cfg), normal_config(theirs_cfg)
+    a_cfg, b_cfg = normal_config(ours.cfg), normal_config(theirs.cfg)
     out += [f"config {name}" for name in sorted(expected.config) if a_cfg[name] == b_cfg[name]]
     return out

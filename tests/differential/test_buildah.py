@@ -240,11 +240,11 @@ def test_same_result_as_buildah(builders, case, tmp_path, served):
         have = ".".join(map(str, bh.version))
         pytest.skip(f"buildah {have} cannot build this case (needs {wanted}): {expected.reasons}")
     tag = f"case-{case}:latest"
-    ours_fs, ours_cfg = _ours(engine, ctx, tag, opts)
-    theirs_fs, theirs_cfg = _theirs(bh, ctx, tag, opts, expected.buildah_dockerfile)
-    problems = fsdiff.compare(ours_fs, theirs_fs, ours_cfg, theirs_cfg, expected)
+    ours = fsdiff.Built(*_ours(engine, ctx, tag, opts))
+    theirs = fsdiff.Built(*_theirs(bh, ctx, tag, opts, expected.buildah_dockerfile))
+    problems = fsdiff.compare(ours, theirs, expected)
     assert not problems, "\n".join(problems)
-    stale = fsdiff.unused(ours_fs, theirs_fs, ours_cfg, theirs_cfg, expected)
+    stale = fsdiff.unused(ours, theirs, expected)
     assert not stale, f"expected-differences lines that no longer differ: {stale}"
 
 

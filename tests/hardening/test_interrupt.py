@@ -153,9 +153,9 @@ def _assert_clean(engine) -> None:  # type: ignore[no-untyped-def]
         engine.image("never")
 
 
-def _cli_interrupted(root: str, *args: str, marker: str) -> subprocess.CompletedProcess[str]:
-    """Ctrl-C as a terminal sends it: SIGINT to the CLI's whole process group."""
-    proc = subprocess.Popen(
+def _cli(root: str, *args: str) -> subprocess.Popen[str]:
+    """The CLI in a session of its own, as a terminal runs it (Ctrl-C reaches its group)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "docker_magics", "--root", root, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -163,6 +163,11 @@ def _cli_interrupted(root: str, *args: str, marker: str) -> subprocess.Completed
         env={**os.environ, "PYTHONPATH": PKG},
         start_new_session=True,
     )
+
+
+def _cli_interrupted(root: str, *args: str, marker: str) -> subprocess.CompletedProcess[str]:
+    """Ctrl-C as a terminal sends it: SIGINT to the CLI's whole process group."""
+    proc = _cli(root, *args)
     try:
         # The CLI's own command line may hold the marker too: wait for a process beyond it.
         assert _wait_for(lambda: set(processes_with(marker)) - {proc.pid}, 60), args
@@ -258,14 +263,7 @@ def test_interrupted_pull_in_a_kernel(engine, slow_registry, tmp_path):
 
 def test_ctrl_c_during_a_pull_in_the_cli(engine, slow_registry):
     name = f"{slow_registry.host}/slow/img:1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "docker_magics", "--root", engine.store.root, "pull", name],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": PKG},
-        start_new_session=True,
-    )
+    proc = _cli(engine.store.root, "pull", name)
     try:
         assert slow_registry.sending.wait(60), "the layer never started to come down"
         time.sleep(0.3)
