@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import io
 import os
+import shutil
+import stat
+import subprocess
+import sys
 import tarfile
 
 import pytest
 
 from docker_magics.errors import LayerError
 from docker_magics.layer.extract import extract_layer
-from docker_magics.layer.owner import OwnerOps
+from docker_magics.layer.owner import OWNER_XATTR, OwnerOps
 from tests.rootfs import member, tar_bytes
 
 SYM, LNK, DIR, REG = tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.DIRTYPE, tarfile.REGTYPE
@@ -21,6 +26,12 @@ OUT = "@OUTSIDE@"  # replaced by the real outside directory
 def _pax(name: str, path: str) -> tarfile.TarInfo:
     info = member(name)
     info.pax_headers = {"path": path}
+    return info
+
+
+def _device(name: str, major: int, minor: int) -> tarfile.TarInfo:
+    info = member(name, tarfile.CHRTYPE, mode=0o666)
+    info.devmajor, info.devminor = major, minor
     return info
 
 
@@ -95,7 +106,7 @@ CONTAINED = {
         (member("f", DIR, mode=0o755), None),
     ],
     "setuid-root-file": [(member("suid", mode=0o4755, uid=0), b"#!/bin/sh\n")],
-    "device-node": [(member("dev/null", tarfile.CHRTYPE, mode=0o666), None)],
+    "device-node": [(_device("dev/null", 1, 3), None)],
     "fifo": [(member("fifo", tarfile.FIFOTYPE, mode=0o644), None)],
     "unreadable-dir": [(member("locked", DIR, mode=0o000), None), (member("locked/f"), b"x")],
     # Found by test_fuzz_extract: dir modes were applied at the end through whatever the path
@@ -117,9 +128,71 @@ CONTAINED = {
 }
 
 
+# What each contained case leaves inside the target (extracting as root): links resolve inside
+# the target, so writes "through" them land under the target's own copy of the outside path
+# (OUTSIDE below). Entries: "path type octal-mode [content | -> link | major,minor]".
+_OUT_DIRS = ["OUTSIDE dir 755"]  # and its parents, left out of the listing
+_LINK_OUT = "l link 777 -> /OUTSIDE"
+EXPECTED_INSIDE = {
+    "symlink-abs-then-file": [_LINK_OUT, *_OUT_DIRS, "OUTSIDE/pwn file 644 x"],
+    "symlink-rel-then-file": [
+        "l link 777 -> ../../../../../../OUTSIDE",
+        *_OUT_DIRS,
+        "OUTSIDE/pwn file 644 x",
+    ],
+    "symlink-root-then-etc": ["etc dir 755", "etc/pwn file 644 x", "r link 777 -> /"],
+    "symlink-dotdot-chain": ["a link 777 -> ..", "b link 777 -> a/a/a/a", "pwn file 644 x"],
+    "symlink-parent-dir": ["d dir 755", "d/up link 777 -> ../..", "pwn file 644 x"],
+    "whiteout-through-link": [_LINK_OUT, *_OUT_DIRS, "OUTSIDE/keep chr 0 0,0"],
+    "opaque-through-link": [_LINK_OUT, *_OUT_DIRS],
+    "dir-over-outside-link": ["l dir 755", "l/pwn file 644 x"],
+    "file-over-outside-link": ["l file 644 overwrite"],
+    "hardlink-over-outside-link": ["f file 644 x", "l file 644 x"],
+    "duplicate-entries": ["f dir 755"],
+    "setuid-root-file": ["suid file 4755 #!/bin/sh\n"],
+    "device-node": ["dev dir 755", "dev/null chr 666 1,3"],
+    "fifo": ["fifo fifo 644"],
+    "unreadable-dir": ["locked dir 0", "locked/f file 644 x"],
+    "dir-then-outside-link": ["d link 777 -> /OUTSIDE"],
+    "parent-dir-then-outside-link": ["a link 777 -> /OUTSIDE"],
+    "dir-then-self-link": ["d link 777 -> d"],
+    "weird-names": ["-rf file 644 x", "a\nb file 644 x", "é dir 755", "é/ü file 644 x"],
+}
+# Applied without overlay, a whiteout removes instead of leaving a 0,0 character device.
+EXPECTED_APPLIED = {"whiteout-through-link": [_LINK_OUT, *_OUT_DIRS]}
+_KINDS = {stat.S_IFDIR: "dir", stat.S_IFREG: "file", stat.S_IFLNK: "link"}
+_KINDS.update({stat.S_IFCHR: "chr", stat.S_IFIFO: "fifo", stat.S_IFBLK: "blk"})
+
+
+def _inside(target, outside) -> list[str]:
+    """The target's tree in EXPECTED_INSIDE's notation."""
+    out_rel = str(outside).lstrip("/")
+    found = []
+    for dirpath, dirnames, filenames in os.walk(target):
+        for n in dirnames + filenames:
+            path = os.path.join(dirpath, n)
+            st = os.lstat(path)
+            rel = os.path.relpath(path, target)
+            if out_rel.startswith(rel + "/"):
+                continue  # the directories leading to the target's copy of the outside path
+            rel = rel.replace(out_rel, "OUTSIDE")
+            entry = f"{rel} {_KINDS[stat.S_IFMT(st.st_mode)]} {stat.S_IMODE(st.st_mode):o}"
+            if stat.S_ISLNK(st.st_mode):
+                entry += " -> " + os.readlink(path).replace(out_rel, "OUTSIDE")
+            elif stat.S_ISREG(st.st_mode) and st.st_size:
+                with open(path, "rb") as fh:
+                    entry += " " + fh.read().decode()
+            elif stat.S_ISCHR(st.st_mode):
+                entry += f" {os.major(st.st_rdev)},{os.minor(st.st_rdev)}"
+            found.append(entry)
+    return sorted(found)
+
+
 def _materialise(members, outside):
     out = []
     for info, data in members:
+        # A copy: the corpus is shared by every test, and each has its own outside directory.
+        info = copy.copy(info)
         if OUT in info.linkname:
             info.linkname = info.linkname.replace(
                 OUT, str(outside).lstrip("/") if not info.linkname.startswith(OUT) else str(outside)
@@ -175,6 +248,10 @@ def test_contained(arena, case, overlay):
     before = _snapshot(outside)
     _extract(_materialise(CONTAINED[case], outside), target, overlay)
     assert _snapshot(outside) == before
+    expected = EXPECTED_INSIDE[case]
+    if not overlay:
+        expected = EXPECTED_APPLIED.get(case, expected)
+    assert _inside(target, outside) == sorted(expected)
     assert (outside / "keep").read_text() == "precious"
     assert sorted(os.listdir(tmp)) == ["outside", "target"]
 
@@ -205,3 +282,36 @@ def test_broken_archives(arena, case):
     with pytest.raises(LayerError):
         _extract(BROKEN[case], target, overlay=False)
     assert sorted(os.listdir(tmp)) == ["outside", "target"]
+
+
+_EXTRACT_ROOTLESS = """
+import sys
+from docker_magics.layer.extract import extract_layer
+from docker_magics.layer.owner import OWNER_XATTR, OwnerOps
+with open(sys.argv[1], "rb") as src:
+    extract_layer(src, sys.argv[2], overlay=True, ops=OwnerOps(rootless=True))
+"""
+
+
+def test_rootless_extraction_makes_no_device_nodes(tmp_path):
+    """In a user namespace (where an unprivileged user's kernel refuses mknod), a device entry
+    becomes an empty placeholder file, never a device node; set-id bits stay as Docker keeps
+    them, on a file the user owns, with the layer's owner kept in the owner xattr."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("runs the extractor in a user namespace made by unshare, as root")
+    suid = member("suid", mode=0o4755, uid=1000, gid=1000)
+    layer = tmp_path / "layer.tar"
+    layer.write_bytes(tar_bytes([(_device("dev/null", 1, 3), None), (suid, b"#!/bin/sh\n")]))
+    target = tmp_path / "target"
+    target.mkdir()
+    subprocess.run(
+        ["unshare", "--user", "--map-root-user", sys.executable, "-c", _EXTRACT_ROOTLESS]
+        + [str(layer), str(target)],
+        check=True,
+    )
+    assert _inside(target, tmp_path / "none") == [
+        "dev dir 755",
+        "dev/null file 666",
+        "suid file 4755 #!/bin/sh\n",
+    ]
+    assert os.getxattr(target / "suid", OWNER_XATTR) == b"1000:1000"
