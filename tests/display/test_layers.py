@@ -65,5 +65,9 @@ def test_big_trees_collapse():
         Change(f"usr/share/doc/p{i}/f{j}", "A", "file", 10) for i in range(50) for j in range(20)
     ]
     html = layer_tree_html(changes, budget=100)
-    assert "not shown" in html or html.count("<li>") < 200
-    assert len(html) < 40_000
+    # The folders' summaries still count everything; past the budget a note says what is cut.
+    assert "<b>usr/</b> <span style='color:#777'>10kB, 1052 entries</span>" in html
+    assert "<b>p0/</b> <span style='color:#777'>200B, 20 entries</span>" in html
+    assert html.count("<span>f0</span>") == 5  # five folders' files fit a budget of 100
+    assert "… 20 entries in this folder not shown" in html
+    assert html.count("<li>") < 200 and len(html) < 40_000
