@@ -38,8 +38,9 @@ def _main(argv: list[str] | None) -> int:
     try:
         args = parser.parse_args(argv)
     except ArgumentError as exc:
-        print(f"error: {exc}\nSee 'docker-magics --help'.", file=sys.stderr)
-        return 2
+        # Docker's exit status for a usage error, and its pointer to the verb's help.
+        print(f"{exc}\nSee '{exc.prog} --help'.", file=sys.stderr)
+        return 125
     except SystemExit as exc:
         return int(exc.code or 0)
     if not args.verb:

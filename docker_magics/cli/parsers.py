@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 __all__ = ["build_parser", "ArgumentError", "VERBS"]
 
@@ -10,10 +11,56 @@ __all__ = ["build_parser", "ArgumentError", "VERBS"]
 class ArgumentError(Exception):
     """Raised instead of exiting, so a notebook gets a message and not a dead kernel."""
 
+    def __init__(self, message: str, prog: str = "docker-magics") -> None:
+        super().__init__(message)
+        self.prog = prog  # the command whose --help to point at
+
+
+def _needs(parser: argparse.ArgumentParser) -> str:
+    """ "exactly 2 arguments", "at least 1 argument": what the verb's positionals take."""
+    least, exact = 0, True
+    for action in parser._actions:
+        if action.option_strings or isinstance(action, argparse._SubParsersAction):
+            continue
+        if action.nargs is None or isinstance(action.nargs, int):
+            least += 1 if action.nargs is None else int(action.nargs)
+        else:
+            exact = False
+            least += 1 if action.nargs == "+" else 0
+    return f"{'exactly' if exact else 'at least'} {least} argument{'s' if least != 1 else ''}"
+
+
+def _docker_wording(parser: argparse.ArgumentParser, prog: str, message: str) -> str:
+    """argparse's message in Docker's words where Docker has some (people search for those)."""
+    if message.startswith("unrecognized arguments: "):
+        extra = message.split(": ", 1)[1].split()
+        flags = [a.split("=", 1)[0] for a in extra if a.startswith("-")]
+        if flags:
+            return f"unknown flag: {flags[0]}"
+    if message.startswith("the following arguments are required: "):
+        return f'"{prog}" requires {_needs(parser)}.'
+    choice = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+    if choice:
+        return f"{prog}: '{choice.group(1)}' is not a {prog} command."
+    needs = re.match(r"argument (\S+): expected one argument", message)
+    if needs:
+        return f"flag needs an argument: {needs.group(1).split('/')[-1]}"
+    return f"{prog}: {message}"
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ArgumentError(f"{self.prog}: {message}")
+        raise ArgumentError(_docker_wording(self, self.prog, message), self.prog)
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def, override]
+        # Unknown flags are found by the top parser; name the verb they were given to.
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            verb = getattr(parsed, "verb", None)
+            prog = f"{self.prog} {verb}" if verb else self.prog
+            message = "unrecognized arguments: " + " ".join(extra)
+            raise ArgumentError(_docker_wording(self, prog, message), prog)
+        return parsed
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         # --help prints and asks to exit; the CLI exits, a magic just stops.

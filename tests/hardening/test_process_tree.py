@@ -101,7 +101,7 @@ def test_build_timeout_kills_a_run_that_never_ends(rt, tmp_path):
 def test_build_timeout_flag_is_checked(engine, tmp_path, capsys):
     from docker_magics.cli.main import main
 
-    assert main(["--root", engine.store.root, "build", "--timeout", "-3", str(tmp_path)]) == 2
+    assert main(["--root", engine.store.root, "build", "--timeout", "-3", str(tmp_path)]) == 125
     assert "'-3' is not a positive number of seconds" in capsys.readouterr().err
 
 

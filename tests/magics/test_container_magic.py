@@ -32,7 +32,7 @@ def test_help_is_the_cli_parser(ip):
 def test_parse_error_is_a_plain_usage_error(ip):
     cell = ip.cell("%container frobnicate")
     assert type(cell.error) is UsageError
-    assert "invalid choice: 'frobnicate'" in str(cell.error)
+    assert str(cell.error) == "%container: 'frobnicate' is not a %container command."
     assert type(ip.cell("%container run").error) is UsageError
     assert type(ip.cell("%container run 'unclosed").error) is UsageError
 
