@@ -1,6 +1,7 @@
 """docker-magics against buildah, skopeo and the Linux floor, side by side in one run (issue 7).
 
     .venv/bin/python benchmarks/run.py [--runs 5] [--quick] [--only cached,run] [--json OUT]
+    .venv/bin/python benchmarks/run.py --markdown benchmarks/results.json > benchmarks/RESULTS.md
 
 Installs nothing: checks that buildah, skopeo, unshare and bwrap exist and says how to install
 them. Needs root (buildah's chroot isolation with its own storage, the namespace floor) and a
@@ -26,9 +27,8 @@ sys.path.insert(0, HERE)
 import cases  # noqa: E402
 import fixtures  # noqa: E402
 from peers import INSTALL_HINT, Buildah, missing_tools, version  # noqa: E402
+from report import RSS_TARGET_MB, markdown, table  # noqa: E402
 from timing import cli_env  # noqa: E402
-
-RSS_TARGET_MB = 150
 
 
 def _args() -> argparse.Namespace:
@@ -45,6 +45,9 @@ def _args() -> argparse.Namespace:
         "--buildah-driver", choices=["overlay", "vfs"], help="default: overlay if it works"
     )
     ap.add_argument("--json", help="also write every run's numbers here")
+    ap.add_argument(
+        "--markdown", metavar="JSON", help="print the results page for a run's JSON and exit"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     return ap.parse_args()
 
@@ -57,33 +60,6 @@ def _preflight() -> None:
         raise SystemExit("run as root: buildah's chroot isolation and the namespace floor need it")
     if not fixtures.have_busybox():
         raise SystemExit("needs a static busybox: apt-get install busybox-static")
-
-
-def _fmt_s(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
-
-
-def _fmt_mb(kb: int) -> str:
-    return f"{kb / 1024:.0f}" if kb else "-"
-
-
-def table(rows: list[cases.Row]) -> str:
-    head = ["measure", "ours", "peer", "peer time", "speed-up", "target", "met", "RSS MB ours/peer"]
-    body = []
-    for r in rows:
-        target = "-" if r.target is None else f">= {r.target:.2g}"
-        met = {None: "", True: "yes", False: "NO"}[r.met]
-        rss = f"{_fmt_mb(r.ours.rss_kb)} / {_fmt_mb(r.peer.rss_kb)}"
-        body.append(
-            [r.measure, _fmt_s(r.ours.median), r.peer.name, _fmt_s(r.peer.median),
-             f"{r.speedup:.2f}", target, met, rss]
-        )  # fmt: skip
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |"]
-    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for line in body:
-        lines.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths)) + " |")
-    return "\n".join(lines)
 
 
 def machine() -> str:
@@ -99,12 +75,16 @@ def machine() -> str:
     return (
         f"nproc {os.cpu_count()}, {mem_kb / 2**20:.1f} GiB RAM, kernel {platform.release()}, "
         f"temp dir fs {fs}; python {platform.python_version()}, {version('buildah')}, "
-        f"{version('skopeo')}, load average at start {os.getloadavg()[0]:.2f}"
+        f"{version('skopeo')}"
     )
 
 
 def main() -> None:
     args = _args()
+    if args.markdown:
+        with open(args.markdown) as fh:
+            sys.stdout.write(markdown(json.load(fh), args.markdown))
+        return
     _preflight()
     runs = 3 if args.quick else args.runs
     wanted = [w for w in args.only.split(",") if w] or list(cases.ALL)
@@ -115,6 +95,8 @@ def main() -> None:
         )
     work = tempfile.mkdtemp(prefix="dm-bench-")
     started = time.monotonic()
+    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_start = os.getloadavg()[0]
     buildah = Buildah(os.path.join(work, "buildah"), args.buildah_driver)
     try:
         tree, bb_tar = fixtures.busybox_tar(work)
@@ -138,13 +120,26 @@ def main() -> None:
             t0 = time.monotonic()
             rows += cases.ALL[name](bench)
             print(f"  {name}: {time.monotonic() - t0:.0f} s", file=sys.stderr)
-        print(table(rows))
+        described = [cases.describe(r) for r in rows]
+        print(table(described))
         ours_rss = max(r.ours.rss_kb for r in rows if r.ours_is_ours) / 1024
         print(f"largest peak RSS of ours: {ours_rss:.0f} MB (target < {RSS_TARGET_MB} MB)")
-        print(f"suite time: {time.monotonic() - started:.0f} s")
+        suite_s = time.monotonic() - started
+        print(f"suite time: {suite_s:.0f} s")
         if args.json:
+            run = {
+                "command": " ".join([".venv/bin/python", "benchmarks/run.py", *sys.argv[1:]]),
+                "started": started_at,
+                "machine": machine(),
+                "load_start": load_start,
+                "load_end": os.getloadavg()[0],
+                "buildah_driver": buildah.driver,
+                "runs": runs,
+                "suite_s": suite_s,
+                "rows": described,
+            }
             with open(args.json, "w") as fh:
-                json.dump([cases.describe(r) for r in rows], fh, indent=1)
+                json.dump(run, fh, indent=1)
     finally:
         buildah.reset()
         if args.keep:

@@ -67,13 +67,21 @@ def peak_rss(argv: list[str], env: dict[str, str] | None = None) -> int:
 
     Not from our own ``wait4``: Linux starts a child's peak at its parent's resident size when
     it forks (and keeps it across exec), so every child of this 50 MB benchmark process would
-    report at least 50 MB. GNU time is a 2 MB parent.
+    report at least 50 MB. GNU time is a 2 MB parent. Raises when the command fails: the peak
+    of a command that stopped early is not the peak of the work.
     """
-    with tempfile.NamedTemporaryFile("r") as out:
+    with tempfile.NamedTemporaryFile("r") as out, tempfile.TemporaryFile() as err:
         cmd = ["/usr/bin/time", "-f", "%M", "-o", out.name, *argv]
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
         text = out.read().split()
-    return int(text[-1]) if text and text[-1].isdigit() else 0
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode("utf-8", "replace")[-2000:]
+            command = " ".join(argv)
+            raise RuntimeError(f"peak RSS run of {command} exited {proc.returncode}:\n{tail}")
+    if not text or not text[-1].isdigit():
+        raise RuntimeError(f"GNU time reported no peak RSS for {' '.join(argv)}")
+    return int(text[-1])
 
 
 def timed(fn: Callable[[], object]) -> Sample:
