@@ -110,7 +110,10 @@ class Engine:
             return images.inspect_image(self.store, name)
         except (NotFoundError, ValueError):
             pass
-        c = self.container(name)
+        try:
+            c = self.container(name)
+        except NotFoundError:
+            raise NotFoundError(f"no such object: {name} (neither an image nor a container)")
         return {
             "Id": c.id,
             "Name": c.name,

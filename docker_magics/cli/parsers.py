@@ -38,6 +38,10 @@ def _docker_wording(parser: argparse.ArgumentParser, prog: str, message: str) ->
         if flags:
             return f"unknown flag: {flags[0]}"
     if message.startswith("the following arguments are required: "):
+        missing = message.split(": ", 1)[1].split(", ")
+        flags = [m.split("/")[-1].lstrip("-") for m in missing if m.startswith("-")]
+        if flags:
+            return "required flag(s) " + ", ".join(f'"{f}"' for f in flags) + " not set"
         return f'"{prog}" requires {_needs(parser)}.'
     choice = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
     if choice:

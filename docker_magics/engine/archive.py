@@ -236,8 +236,14 @@ def load_archive(store: Store, path: str) -> list[str]:
     with store.writing():
         try:
             tar = tarfile.open(path, mode="r:*")
-        except (OSError, tarfile.TarError) as exc:
-            raise StoreError(f"{path}: not a readable image archive ({exc})")
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot read the image archive ({exc.strerror or exc})")
+        except tarfile.TarError:
+            # tarfile's message lists every method it tried as Python reprs; say what is wanted.
+            raise StoreError(
+                f"{path}: not an image archive (a tar, plain or gzip/bzip2/xz-compressed, "
+                "as written by `save` or `docker save`)"
+            )
         loader = _Loader(store, tar, path)
         try:
             names = tar.getnames()
