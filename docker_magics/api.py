@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .engine.options import RunOptions, Sink
-from .errors import NotFoundError, RuntimeBackendError
+from .errors import ConflictError, NotFoundError, RuntimeBackendError
 from .store.containers import Container
 from .store.images import Image
 from .store.store import Store
@@ -264,6 +264,7 @@ class Engine:
 
     def start_detached(self, name: str, *, remove: bool = False) -> None:
         c = self.container(name)
+        before = (c.state, c.started)
         cmd = [sys.executable, "-m", "docker_magics.cli.monitor", self.store.root, c.id]
         if self.runtime_name:
             cmd += ["--runtime", self.runtime_name]
@@ -280,7 +281,9 @@ class Engine:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             c = self.store.containers.load(c.id)
-            if c.state != "created":
+            # Returned only once this start shows: a restarted container was already "exited",
+            # and a `wait` right after must not read the previous run's exit code.
+            if (c.state, c.started) != before:
                 return
             time.sleep(0.02)
         raise RuntimeBackendError(
@@ -322,7 +325,11 @@ class Engine:
         return containers.stop_container(self.store, self.container(name), timeout=timeout)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> Container:
-        return containers.stop_container(self.store, self.container(name), timeout=0.5, sig=sig)
+        c = containers.refresh(self.store, self.container(name))
+        if c.state != "running":
+            # As Docker: a signal for a process that is not there is an error, not a no-op.
+            raise ConflictError(f"cannot kill container {name}: it is not running")
+        return containers.stop_container(self.store, c, timeout=0.5, sig=sig)
 
     def wait(self, name: str, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout

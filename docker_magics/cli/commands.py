@@ -164,7 +164,7 @@ def do_stop(eng: Engine, args: Any, out: Output) -> int:
 
 def do_kill(eng: Engine, args: Any, out: Output) -> int:
     for name in args.containers:
-        eng.kill(name)
+        eng.kill(name, args.signal)
         out.line(name)
     return 0
 

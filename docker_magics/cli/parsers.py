@@ -52,6 +52,19 @@ def _docker_wording(parser: argparse.ArgumentParser, prog: str, message: str) ->
     return f"{prog}: {message}"
 
 
+def _signal(text: str) -> int:
+    """A signal as Docker takes it: a number, or a name with or without SIG (KILL, SIGTERM)."""
+    import signal
+
+    if text.isdigit() and 0 < int(text) < signal.NSIG:
+        return int(text)
+    name = text.upper() if text.upper().startswith("SIG") else "SIG" + text.upper()
+    try:
+        return int(signal.Signals[name])
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"invalid signal: {text}")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ArgumentError(_docker_wording(self, self.prog, message), self.prog)
@@ -205,6 +218,9 @@ def _container_verbs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("containers", nargs="+")
     p.add_argument("-t", "--time", type=float, default=10.0, help="seconds before SIGKILL")
     p = _verb(sub, "kill", "Kill running containers")
+    p.add_argument(
+        "-s", "--signal", type=_signal, default="KILL", help="signal to send (default KILL)"
+    )
     p.add_argument("containers", nargs="+")
     p = _verb(sub, "wait", "Wait for containers to stop, then print their exit codes")
     p.add_argument("containers", nargs="+")

@@ -1,0 +1,126 @@
+"""Container verbs as a user runs them: `docker-magics VERB ...` in a process; output and exit
+code checked. Detached containers get a short life of their own so none outlives its test."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+
+import pytest
+
+TRAP = 'trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.1; done'
+
+
+def _wait_for_log(cli, name: str, text: str) -> None:
+    deadline = time.monotonic() + 20
+    while text not in cli.ok("logs", name):
+        assert time.monotonic() < deadline, f"{name} never printed {text!r}"
+        time.sleep(0.1)
+
+
+def test_run_passes_exit_code_and_streams(cli):
+    script = "echo out; sleep 0.3; echo err >&2; exit 3"
+    r = cli("run", "--name", "streams", "busybox", "sh", "-c", script)
+    assert (r.code, r.out, r.err) == (3, "out\n", "err\n")
+    # Exec failures use Docker's codes and wording: 127 for a missing program.
+    r = cli("run", "--rm", "busybox", "/nonexistent")
+    assert r.code == 127 and "no such file or directory" in r.err
+    lines = cli.ok("ps", "-a").splitlines()
+    assert lines[0].split()[:3] == ["CONTAINER", "ID", "IMAGE"]
+    [row] = [line for line in lines if line.endswith(" streams")]
+    assert "Exited (3)" in row and " busybox " in row
+    # One log of both streams, in the order written (Docker's `logs` keeps them apart).
+    assert cli.ok("logs", "streams") == "out\nerr\n"
+    assert cli.ok("wait", "streams") == "3\n"
+    assert cli.ok("rm", "streams") == "streams\n"
+    assert "streams" not in cli.ok("ps", "-a")
+
+
+def test_create_start_attach_and_wait(cli):
+    cid = cli.ok("create", "--name", "made", "busybox", "sh", "-c", "echo ran; exit 4").strip()
+    assert len(cid) == 64
+    [row] = [line for line in cli.ok("ps", "-a").splitlines() if line.endswith(" made")]
+    assert "Created" in row and row.startswith(cid[:12])
+    r = cli("start", "-a", "made")
+    assert (r.code, r.out) == (4, "ran\n")
+    assert cli.ok("start", "made") == "made\n"  # detached: prints the name, as Docker
+    assert cli.ok("wait", "made") == "4\n"
+    assert cli.ok("logs", "made") == "ran\nran\n"
+    assert cli.ok("rm", cid[:12]) == cid[:12] + "\n"
+
+
+def test_diff_commit_export_and_cp(cli, tmp_path):
+    cli("run", "--name", "changer", "busybox", "sh", "-c", "echo hi > /hi && rm /bin/vi")
+    assert cli.ok("diff", "changer").splitlines() == ["C /bin", "D /bin/vi", "A /hi"]
+    image = cli.ok("commit", "changer", "changed:1").strip()
+    assert image.startswith("sha256:") and len(image) == 71
+    script = "cat /hi; test -e /bin/vi || echo vi-gone"
+    assert cli.ok("run", "--rm", "changed:1", "sh", "-c", script) == "hi\nvi-gone\n"
+    fs = tmp_path / "fs.tar"
+    assert cli.ok("export", "-o", str(fs), "changer") == ""
+    with tarfile.open(fs) as tar:
+        names = set(tar.getnames())
+        assert tar.extractfile("hi").read() == b"hi\n"
+    assert "bin/sh" in names and "bin/vi" not in names
+    streamed = cli("export", "changer")
+    with tarfile.open(fileobj=io.BytesIO(streamed.raw)) as tar:
+        assert tar.extractfile("hi").read() == b"hi\n"
+    assert cli.ok("cp", "changer:/hi", str(tmp_path / "out.txt")) == ""
+    assert (tmp_path / "out.txt").read_text() == "hi\n"
+    (tmp_path / "in.txt").write_text("copied in")
+    assert cli.ok("cp", str(tmp_path / "in.txt"), "changer:/in.txt") == ""
+    cli.ok("commit", "changer", "changed:2")
+    assert cli.ok("run", "--rm", "changed:2", "cat", "/in.txt") == "copied in"
+    r = cli("cp", "changer:/nothere", str(tmp_path / "x"))
+    assert r.code == 125 and r.err.startswith("Error: ") and "/nothere" in r.err
+    cli.ok("rm", "changer")
+    cli.ok("rmi", "changed:1", "changed:2")
+
+
+def test_detached_exec_stop(cli):
+    cid = cli.ok("run", "-d", "--name", "svc", "busybox", "sh", "-c", TRAP).strip()
+    assert len(cid) == 64
+    _wait_for_log(cli, "svc", "ready")
+    said = cli.ok("exec", "svc", "sh", "-c", "echo from-exec; hostname")
+    assert said == f"from-exec\n{cid[:12]}\n"
+    r = cli("exec", "svc", "sh", "-c", "exit 5")
+    assert r.code == 5
+    [row] = [line for line in cli.ok("ps").splitlines() if line.endswith(" svc")]
+    assert "Up " in row
+    assert cli.ok("stop", "-t", "5", "svc") == "svc\n"
+    assert cli.ok("wait", "svc") == "7\n"  # the trap ran: SIGTERM first, as Docker
+    assert cli.ok("logs", "svc") == "ready\ngot-term\n"
+    assert "svc" not in cli.ok("ps")
+    cli.ok("rm", "svc")
+
+
+def test_kill_with_and_without_signal(cli):
+    cli.ok("run", "-d", "--name", "k1", "busybox", "sh", "-c", TRAP)
+    cli.ok("run", "-d", "--name", "k2", "busybox", "sh", "-c", TRAP)
+    _wait_for_log(cli, "k1", "ready")
+    _wait_for_log(cli, "k2", "ready")
+    assert cli.ok("kill", "k1") == "k1\n"
+    assert cli.ok("kill", "-s", "TERM", "k2") == "k2\n"
+    assert cli.ok("wait", "k1", "k2") == "137\n7\n"  # 128 + SIGKILL; the TERM trap's own code
+    assert cli.ok("logs", "k1") == "ready\n"
+    r = cli("kill", "k1")
+    assert (r.code, r.err) == (125, "Error: cannot kill container k1: it is not running\n")
+    cli.ok("rm", "k1", "k2")
+
+
+def test_rm_force_and_running_refusal(cli):
+    cli.ok("run", "-d", "--name", "busy", "busybox", "sleep", "60")
+    r = cli("rm", "busy")
+    assert r.code == 125 and "running" in r.err and "-f" in r.err
+    assert cli.ok("rm", "-f", "busy") == "busy\n"
+    assert not [line for line in cli.ok("ps", "-a").splitlines() if line.endswith(" busy")]
+
+
+@pytest.mark.parametrize(
+    "verb", ["rm", "logs", "stop", "kill", "wait", "start", "diff", "export", "exec"]
+)
+def test_unknown_container(cli, verb):
+    argv = [verb, "nosuch"] + (["true"] if verb == "exec" else [])
+    r = cli(*argv)
+    assert (r.code, r.out, r.err) == (125, "", "Error: no such container: nosuch\n")
