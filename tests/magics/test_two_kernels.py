@@ -1,0 +1,110 @@
+"""Two real kernels (jupyter_client, ipykernel) build and run on one store at the same time for a
+minute, as two notebooks of one user do; then the store checks clean and every tag is there.
+
+Both kernels build a shared step (the same cache key, raced for) and a step of their own, then run
+a container of what they built, in a loop. Any error in a kernel fails its cell (raise_on_error).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+jupyter_client = pytest.importorskip("jupyter_client")
+pytest.importorskip("ipykernel")
+
+pytestmark = pytest.mark.slow
+
+SECONDS = float(os.environ.get("DOCKER_MAGICS_TWO_KERNELS_SECONDS", "60"))
+
+LOOP = """
+import time
+ip = get_ipython()
+made, i, end = [], 0, time.monotonic() + {seconds}
+while time.monotonic() < end:
+    tag = "k{k}-" + str(i)
+    dockerfile = "FROM busybox\\nRUN echo shared > /shared\\nRUN echo {k}-" + str(i) + " > /who\\n"
+    ip.run_cell_magic("dockerfile", "-t " + tag + " {ctx}", dockerfile)
+    ip.run_line_magic("container", "run --rm " + tag + " cat /who /shared")
+    made.append(tag)
+    i += 1
+print("MADE", made)
+"""
+
+
+def _start(tmp_path, root: str, k: str):
+    km = jupyter_client.KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    setup = (
+        f"%load_ext docker_magics\n%config DockerMagics.root = {root!r}\n"
+        "%config DockerMagics.raise_on_error = True\n"
+    )
+    reply = kc.execute_interactive(setup, timeout=60, output_hook=lambda msg: None)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return km, kc
+
+
+def _collect(kc, msg_id: str, timeout: float) -> tuple[dict, str]:
+    """The cell's reply and everything it printed to stdout."""
+    out, deadline = "", time.monotonic() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+            out += msg["content"]["text"]
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    while True:
+        reply = kc.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"], out
+
+
+def test_two_kernels_share_a_store(tmp_path, engine, base_image):
+    root = engine.store.root
+    kernels = {}
+    try:
+        for k in ("a", "b"):
+            ctx = tmp_path / f"ctx-{k}"
+            ctx.mkdir()
+            kernels[k] = _start(tmp_path, root, k)
+        sent = {
+            k: kc.execute(LOOP.format(seconds=SECONDS, k=k, ctx=tmp_path / f"ctx-{k}"))
+            for k, (_, kc) in kernels.items()
+        }
+        made: dict[str, list[str]] = {}
+        for k, (_, kc) in kernels.items():
+            reply, out = _collect(kc, sent[k], timeout=SECONDS + 240)
+            assert reply["status"] == "ok", f"kernel {k}: {reply.get('evalue')}"
+            [line] = [x for x in out.splitlines() if x.startswith("MADE ")]
+            made[k] = ast.literal_eval(line[5:])
+            assert len(made[k]) >= 3, f"kernel {k} built only {made[k]}"
+    finally:
+        for km, kc in kernels.values():
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "docker_magics", "--root", root, "system", "check"],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0 and check.stdout.rstrip().endswith(": OK"), check
+    tags = {t for image in engine.images() for t in image.refs}
+    for names in made.values():
+        for tag in names:
+            assert f"docker.io/library/{tag}:latest" in tags, tag
+    # Every image holds what its own kernel built, and the shared step is one layer for both.
+    chunks: list[bytes] = []
+    engine.run(made["b"][-1], ["cat", "/who"], out=chunks.append, remove=True)
+    assert b"".join(chunks) == f"b-{len(made['b']) - 1}\n".encode()
+    shared = {engine.image(tag).layers[1]["digest"] for tag in (made["a"][0], made["b"][0])}
+    assert len(shared) == 1
