@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import io
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -13,37 +16,49 @@ from .conftest import PASSWORD, USER
 pytestmark = pytest.mark.registry
 
 
-def test_cli_push_pull(engine, base_image, registry, tmp_path, capsys):
+def _cli(root: str, *argv: str, stdin: str = "", config: str | None = None):
+    """The real command in a process: (exit code, stdout, stderr); ``config``: DOCKER_CONFIG."""
+    env = dict(os.environ, DOCKER_CONFIG=config) if config else None
+    proc = subprocess.run(
+        [sys.executable, "-m", "docker_magics", "--root", root, *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_cli_push_pull(engine, base_image, registry, tmp_path):
     root = engine.store.root
     name = f"{registry.host}/cli/bb:1"
-    assert main(["--root", root, "tag", base_image, name]) == 0
-    assert main(["--root", root, "push", name]) == 0
-    out, err = capsys.readouterr()
+    assert _cli(root, "tag", base_image, name) == (0, "", "")
+    code, out, err = _cli(root, "push", name)
     # progress is not an error: Docker's lines on stdout, nothing on stderr
-    assert "1: digest: sha256:" in out and "Pushed" in out and err == ""
+    assert code == 0 and "1: digest: sha256:" in out and "Pushed" in out and err == ""
     other = str(tmp_path / "other")
-    assert main(["--root", other, "pull", name]) == 0
-    out, err = capsys.readouterr()
-    assert "Digest: sha256:" in out and "Pull complete" in out and err == ""
-    assert main(["--root", other, "pull", "-q", name]) == 0
-    assert capsys.readouterr().out.strip() == name
-    assert main(["--root", other, "pull", f"{registry.host}/cli/none:1"]) == 125
-    assert "MANIFEST_UNKNOWN" in capsys.readouterr().err
+    code, out, err = _cli(other, "pull", name)
+    assert code == 0 and "Digest: sha256:" in out and "Pull complete" in out and err == ""
+    assert _cli(other, "pull", "-q", name) == (0, name + "\n", "")
+    code, out, err = _cli(other, "pull", f"{registry.host}/cli/none:1")
+    assert code == 125 and err.startswith("Error: ") and "MANIFEST_UNKNOWN" in err
+    assert _cli(other, "run", "--rm", name, "echo", "pulled") == (0, "pulled\n", "")
 
 
-def test_cli_login_logout(auth_registry, tmp_path, capsys, monkeypatch):
-    root = str(tmp_path / "s")
-    login = ["--root", root, "login", "-u", USER, "--password-stdin", auth_registry.host]
-    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    assert main(login) == 0
-    assert "Login Succeeded" in capsys.readouterr().out
-    assert main(["--root", root, "logout", auth_registry.host]) == 0
-    assert "Removing login credentials" in capsys.readouterr().out
-    monkeypatch.setattr("sys.stdin", io.StringIO("nope\n"))
-    assert (
-        main(["--root", root, "login", "-u", USER, "--password-stdin", auth_registry.host]) == 125
-    )
-    assert "access denied" in capsys.readouterr().err
+def test_cli_login_logout(auth_registry, tmp_path):
+    root, config_dir = str(tmp_path / "s"), str(tmp_path / "docker")
+    login = ["login", "-u", USER, "--password-stdin", auth_registry.host]
+    code, out, _ = _cli(root, *login, stdin=PASSWORD + "\n", config=config_dir)
+    assert code == 0 and "Login Succeeded" in out
+    config = json.loads((tmp_path / "docker" / "config.json").read_text())
+    assert auth_registry.host in config["auths"]
+    code, out, _ = _cli(root, "logout", auth_registry.host, config=config_dir)
+    assert code == 0 and "Removing login credentials" in out
+    config = json.loads((tmp_path / "docker" / "config.json").read_text())
+    assert auth_registry.host not in config.get("auths", {})
+    code, out, err = _cli(root, *login, stdin="nope\n", config=config_dir)
+    assert (code, out) == (125, "") and "access denied" in err
 
 
 def test_cli_help_lists_the_verbs(capsys):
