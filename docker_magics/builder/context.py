@@ -153,7 +153,11 @@ class BuildContext:
                 source=where.source,
             )
 
-        outside = err(f"COPY source {source!r} is outside the build context")
+        # Named for the instruction the user wrote (ADD, or a RUN's bind mount), not always COPY.
+        words = [w.upper() for w in (where.source or "COPY").split(None, 2)]
+        what = words[1] if words[0] == "ONBUILD" and len(words) > 1 else words[0]
+        what = "RUN --mount" if what == "RUN" else what
+        outside = err(f"{what} source {source!r} is outside the build context")
         rel = self._clean(source, outside)
         wildcard = has_magic(rel)
         try:
@@ -164,7 +168,7 @@ class BuildContext:
         for name in names:
             host = os.path.join(self.root, name) if name else self.root
             if not os.path.lexists(host) or not self.included(name):
-                raise err(f"COPY source {source!r} not found in the build context")
+                raise err(f"{what} source {source!r} not found in the build context")
             self._check_inside(host, name, outside)
             out.append(Selected(name, host, os.path.isdir(host), wildcard))
         return out

@@ -78,7 +78,7 @@ def _cases(host) -> dict[str, tuple[dict[str, str], str, str | None]]:
         "add-symlink-to-host-file": (
             {"leak": f"LINK:{h}/secret"},
             "ADD leak /leak\n",
-            "Dockerfile:2: COPY source 'leak' is outside the build context",
+            "Dockerfile:2: ADD source 'leak' is outside the build context",
         ),
         "from-stage-absolute-link": (
             {},
@@ -99,7 +99,7 @@ def _cases(host) -> dict[str, tuple[dict[str, str], str, str | None]]:
         "run-mount-bind-link": (
             {"leak": f"LINK:{h}/secret"},
             "RUN --mount=type=bind,source=leak,target=/m cat /m > /leak || true\n",
-            "Dockerfile:2: COPY source 'leak' is outside the build context",
+            "Dockerfile:2: RUN --mount source 'leak' is outside the build context",
         ),
     }
 
