@@ -1,12 +1,16 @@
-"""PRoot (the backend left when there are no user namespaces, as on Binder) runs Debian's own
-package manager: `apt-get install -y` of a real package from Debian's archive, in a RUN step and in
-a container, and the installed program works afterwards.
+"""PRoot runs Debian's own package manager where there are no user namespaces (as on Binder):
+`apt-get install -y` of a real package from Debian's archive, in a RUN step and in a container,
+and the installed program works afterwards.
 
-apt drops privileges to its `_apt` user, changes owners and runs maintainer scripts; under PRoot all
-of that is faked root, which is what this proves. The Debian base is bootstrapped once with
-mmdebstrap (from this machine's apt sources) into a cache store and imported from its layer blob.
-Packages: GNU `hello` in the build and `figlet` in the container, both tiny with no dependencies
-beyond libc. About a minute, most of it `apt-get update` fetching the package lists.
+The CLI runs as uid 65534 inside `bwrap --disable-userns` (the "no-userns" world of
+tests/worlds.py), so the probe is left with PRoot alone and everything apt does as root (dropping to
+its `_apt` user, owners, maintainer scripts) is PRoot's fake root. apt warns there that it cannot
+chown its partial directories to `_apt` (the world maps no other uid), and goes on.
+
+The Debian base is bootstrapped once with mmdebstrap (from this machine's apt sources) into a cache
+store and imported from its layer blob. Packages: GNU `hello` in the build and `figlet` in the
+container, both tiny with no dependencies beyond libc. One to two minutes, most of it `apt-get
+update` fetching the package lists and PRoot tracing apt.
 """
 
 from __future__ import annotations
@@ -15,13 +19,18 @@ import os
 import shutil
 
 import pytest
-from capture import run_output  # tests/ is on sys.path (tests/conftest.py)
+from worlds import World, skip_unless_world
 
 from docker_magics.api import Engine
 
 pytestmark = [pytest.mark.proot, pytest.mark.slow]
 
 DEBIAN = "debian:bookworm"
+DOCKERFILE = (
+    f"FROM {DEBIAN}\n"
+    "RUN apt-get update && apt-get install -y --no-install-recommends hello\n"
+    "RUN hello > /greeting\n"
+)
 
 
 def _cache_store() -> str:
@@ -45,34 +54,36 @@ def debian_layer() -> str:
 
 
 @pytest.fixture()
-def proot_engine(tmp_path, debian_layer) -> Engine:
+def no_userns(debian_layer):
+    """The no-userns world with the Debian rootfs tar and a build context it can read."""
+    skip_unless_world("no-userns")
     if shutil.which("proot") is None:
         pytest.skip("proot is not installed (apt-get install proot)")
-    engine = Engine(str(tmp_path / "store"), runtime="proot")
-    engine.import_image(debian_layer, DEBIAN)
-    assert engine.backend().name == "proot"
-    return engine
+    world = World("no-userns")
+    tar = os.path.join(world.base, "debian.tar")
+    shutil.copyfile(debian_layer, tar)
+    ctx = os.path.join(world.base, "ctx")
+    os.mkdir(ctx)
+    with open(os.path.join(ctx, "Dockerfile"), "w") as fh:
+        fh.write(DOCKERFILE)
+    for path, mode in ((tar, 0o644), (ctx, 0o755), (os.path.join(ctx, "Dockerfile"), 0o644)):
+        os.chmod(path, mode)
+    yield world, tar, ctx
+    world.close()
 
 
-def test_apt_get_install_under_proot(proot_engine, tmp_path):
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
-    (ctx / "Dockerfile").write_text(
-        f"FROM {DEBIAN}\n"
-        "RUN apt-get update && apt-get install -y --no-install-recommends hello\n"
-        "RUN hello > /greeting\n"
-    )
-    result = proot_engine.build(str(ctx), tags=["with-hello"])
-    assert [s["cached"] for s in result.steps[1:]] == [False, False]
-    code, out = run_output(proot_engine, "with-hello", ["cat", "/greeting"])
-    assert (code, out) == (0, "Hello, world!\n")
+def test_apt_get_install_under_proot_without_userns(no_userns):
+    world, tar, ctx = no_userns
+    world.cli("import", tar, DEBIAN)
+    info = world.cli("info").stdout
+    assert "Runtime:     proot\n" in info and "userns  unavailable" in info, info
+    built = world.cli("build", "-t", "with-hello", ctx, timeout=600)
+    assert "Setting up hello (2.10-3) ..." in built.stdout + built.stderr
+    assert world.cli("run", "--rm", "with-hello", "cat", "/greeting").stdout == "Hello, world!\n"
     # In a container of that image: apt finds the lists the build fetched, installs another.
     install = "apt-get install -y --no-install-recommends figlet >/dev/null 2>&1"
-    script = f"{install} && figlet -f term ok"
-    code, out = run_output(proot_engine, "with-hello", ["sh", "-c", script])
-    assert (code, out) == (0, "ok\n"), out
-    code, out = run_output(
-        proot_engine, "with-hello", ["dpkg-query", "-W", "-f", "${Status}", "hello"]
-    )
-    assert (code, out) == (0, "install ok installed")
-    assert proot_engine.check().ok
+    ran = world.cli("run", "--rm", "with-hello", "sh", "-c", f"{install} && figlet -f term ok")
+    assert ran.stdout == "ok\n"
+    status = world.cli("run", "--rm", "with-hello", "dpkg-query", "-W", "-f", "${Status}", "hello")
+    assert status.stdout == "install ok installed"
+    assert world.cli("system", "check").stdout.rstrip().endswith(": OK")
