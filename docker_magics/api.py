@@ -329,6 +329,14 @@ class Engine:
         if c.state != "running":
             # As Docker: a signal for a process that is not there is an error, not a no-op.
             raise ConflictError(f"cannot kill container {name}: it is not running")
+        if sig != signal.SIGKILL and c.pid:
+            # Only the signal, as `docker kill -s`: a container may catch it and go on (USR1,
+            # HUP to reload); escalating to SIGKILL is `stop`'s job.
+            try:
+                os.kill(c.pid, sig)
+            except ProcessLookupError:
+                pass
+            return containers.refresh(self.store, c)
         return containers.stop_container(self.store, c, timeout=0.5, sig=sig)
 
     def wait(self, name: str, timeout: float | None = None) -> int:

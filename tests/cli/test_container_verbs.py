@@ -109,6 +109,20 @@ def test_kill_with_and_without_signal(cli):
     cli.ok("rm", "k1", "k2")
 
 
+def test_kill_with_a_caught_signal_leaves_it_running(cli):
+    script = 'trap "echo got-usr1" USR1; echo ready; while true; do sleep 0.1; done'
+    cli.ok("run", "-d", "--name", "usr1", "busybox", "sh", "-c", script)
+    _wait_for_log(cli, "usr1", "ready")
+    assert cli.ok("kill", "--signal", "SIGUSR1", "usr1") == "usr1\n"
+    _wait_for_log(cli, "usr1", "got-usr1")
+    time.sleep(1)  # no SIGKILL follows the caught signal
+    [row] = [line for line in cli.ok("ps").splitlines() if line.endswith(" usr1")]
+    assert "Up " in row
+    assert cli.ok("kill", "usr1") == "usr1\n"
+    assert cli.ok("wait", "usr1") == "137\n"
+    cli.ok("rm", "usr1")
+
+
 def test_rm_force_and_running_refusal(cli):
     cli.ok("run", "-d", "--name", "busy", "busybox", "sleep", "60")
     r = cli("rm", "busy")
