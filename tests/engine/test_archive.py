@@ -58,6 +58,10 @@ def test_save_load_round_trip(engine, committed, tmp_path):
     other = Engine(str(tmp_path / "other"))
     assert other.load(str(out)) == ["Loaded image: two:layers"]
     assert other.image(committed).id == engine.image(committed).id
+    chunks: list[bytes] = []
+    script = "cat /hi; test -e /bin/vi || echo vi-deleted; ls -d /srv/app"
+    code = other.run(committed, ["sh", "-c", script], out=chunks.append, remove=True)
+    assert (code, b"".join(chunks)) == (0, b"hi\nvi-deleted\n/srv/app\n")
     assert other.check().ok
 
 
