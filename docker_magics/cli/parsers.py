@@ -43,9 +43,14 @@ def _docker_wording(parser: argparse.ArgumentParser, prog: str, message: str) ->
         if flags:
             return "required flag(s) " + ", ".join(f'"{f}"' for f in flags) + " not set"
         return f'"{prog}" requires {_needs(parser)}.'
-    choice = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+    choice = re.match(
+        r"argument COMMAND: invalid choice: '([^']*)'(?: \(choose from (.*)\))?", message
+    )
     if choice:
-        return f"{prog}: '{choice.group(1)}' is not a {prog} command."
+        known = (choice.group(2) or "").replace("'", "")
+        return f"{prog}: '{choice.group(1)}' is not a {prog} command." + (
+            f" Known: {known}." if known else ""
+        )
     needs = re.match(r"argument (\S+): expected one argument", message)
     if needs:
         return f"flag needs an argument: {needs.group(1).split('/')[-1]}"

@@ -15,7 +15,9 @@ USAGE = [
     (["cp", "a"], '"docker-magics cp" requires exactly 2 arguments.', "cp"),
     (["save", "busybox"], 'required flag(s) "output" not set', "save"),
     (["stop", "-t"], "flag needs an argument: --time", "stop"),
-    (["frobnicate"], "docker-magics: 'frobnicate' is not a docker-magics command.", None),
+    (["image", "lsx"], "docker-magics image: 'lsx' is not a docker-magics image command. Known: "
+     "ls, list, history, inspect, rm, remove, tag, pull, push, save, load, import, prune.",
+     "image"),
     (["kill", "-s", "FOO", "c"], "docker-magics kill: argument -s/--signal: invalid signal: FOO",
      "kill"),
     (["run", "--network", "bridge", "busybox", "true"], None, None),
@@ -31,6 +33,14 @@ def test_usage_errors_exit_125(cli, argv, first, verb):
         return
     help_of = f"docker-magics {verb}" if verb else "docker-magics"
     assert r.err == f"{first}\nSee '{help_of} --help'.\n"
+
+
+def test_unknown_verb_lists_the_known_ones(cli):
+    r = cli("frobnicate")
+    assert (r.code, r.out) == (125, "")
+    first, see = r.err.splitlines()
+    assert first.startswith("docker-magics: 'frobnicate' is not a docker-magics command. Known: ")
+    assert " run, " in first and see == "See 'docker-magics --help'."
 
 
 def test_help_lists_every_verb(cli):
