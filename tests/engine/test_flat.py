@@ -21,7 +21,7 @@ from docker_magics.oci.digest import chain_ids
 from docker_magics.snapshot.flat import PREFIX
 from docker_magics.snapshot.unpack import unpack_into
 
-from ..capture import run_sh
+from ..capture import run_sh, run_sh_split
 
 
 @pytest.fixture
@@ -66,9 +66,10 @@ def test_builds_share_the_base_tree_and_containers_match_the_layers(copy_engine,
     (ctx / "Dockerfile").write_text("FROM busybox\nRUN echo 3 > /a\nRUN echo 4 > /b\n")
     engine.build(str(ctx), tags=["app:2"])
     assert len(_flats(engine)) == 1  # the second version reuses the base's tree
-    assert run_sh(engine, "app:1", "cat /a /b /link; ls /bin/true") == (
+    assert run_sh_split(engine, "app:1", "cat /a /b /link; ls /bin/true") == (
         1,
-        "1\n2\n1\nls: /bin/true: No such file or directory\n",
+        "1\n2\n1\n",
+        "ls: /bin/true: No such file or directory\n",
     )
     # Entry for entry, a container's tree is a plain extraction of all the image's layers.
     image = engine.image("app:1")
