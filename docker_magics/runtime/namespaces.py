@@ -20,6 +20,7 @@ filter (see ``seccomp``), so files keep the caller's ownership on disk.
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 
@@ -138,20 +139,32 @@ class NamespaceBackend(Backend):
         _sys.unshare(flags | (_sys.CLONE_NEWNET if proc.network == "none" else 0))
         if self.userns:
             write_id_maps(uid, gid)
+        # Only we hold the write end, and nothing is ever written: init sees EOF on the read
+        # end once we are gone, the one way it can tell (its getppid() is 0 in its namespace).
+        alive_r, alive_w = os.pipe2(os.O_CLOEXEC)
         init = os.fork()
         if init == 0:
             try:
-                self._init(rep, rootfs, proc, scratch)
+                os.close(alive_w)
+                self._init(rep, rootfs, proc, scratch, alive_r)
             except BaseException as exc:
                 rep.send(f"error {self.name} backend: {exc}")
             os._exit(125)
+        os.close(alive_r)
         rep.send(f"pid {init}")
         rep.close()
         return supervise(init)
 
-    def _init(self, rep: Reporter, rootfs: RootfsSpec, proc: ProcessSpec, scratch: Scratch) -> None:
+    def _init(
+        self, rep: Reporter, rootfs: RootfsSpec, proc: ProcessSpec, scratch: Scratch, alive: int
+    ) -> None:
         os.setsid()  # no controlling terminal: guards TIOCSTI like bwrap --new-session
         _sys.prctl(_sys.PR_SET_PDEATHSIG, signal.SIGKILL)  # supervisor gone -> container gone
+        # A supervisor killed between our fork and that prctl sent no signal: without this
+        # check the container would run on, orphaned, until its command ends by itself.
+        if select.select([alive], [], [], 0)[0]:
+            os._exit(137)
+        os.close(alive)
         if proc.network == "none":
             loopback_up()  # a new namespace's lo is down; Docker's --network none has it up
         pivot(assemble(rootfs, proc, scratch, rep, userns=self.userns))

@@ -165,9 +165,12 @@ def _supervise_proot(rep: Reporter, cmd: list[str], env: list[str], network: str
     forward = _Forwarder()
     for sig in FORWARDED_SIGNALS:
         signal.signal(sig, forward)
+    supervisor = os.getpid()
     tracer = os.fork()
     if tracer == 0:
         _sys.prctl(_sys.PR_SET_PDEATHSIG, signal.SIGQUIT)
+        if os.getppid() != supervisor:  # killed before that prctl: no signal will come
+            os._exit(137)
         reset_signals()
         try:
             seccomp.install_enosys_filter()

@@ -64,6 +64,25 @@ def _left(store: str) -> list[int]:
     return sorted(set(processes_with(MARK)) | set(processes_with(store)))
 
 
+def _describe(pids: list[int]) -> str:
+    """Each leftover's command line, state and parent: what it is, not just its number."""
+    lines = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            with open(f"/proc/{pid}/status") as f:
+                status = dict(
+                    line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line
+                )
+        except OSError:
+            continue
+        lines.append(
+            f"{pid} ({status.get('State', '?')}, parent {status.get('PPid', '?')}): {argv}"
+        )
+    return "; ".join(lines)
+
+
 def _none_within(seconds: float, store: str) -> bool:
     deadline = time.monotonic() + seconds
     while _left(store) and time.monotonic() < deadline:
@@ -100,7 +119,7 @@ def test_sigkill_at_random_points(tmp_path, busybox_tar, seeded_registry, monkey
             _, err = proc.communicate(timeout=60)
             killed += proc.returncode == -signal.SIGKILL
             # The worker's container dies with it, well before its RUN would have ended.
-            assert _none_within(1.0, store), f"seed {seed}: {op} {n} left {_left(store)}"
+            assert _none_within(1.0, store), f"seed {seed}: {op} {n} left {_describe(_left(store))}"
             # A process that finished before the kill must have succeeded, like any other.
             assert proc.returncode in (0, -signal.SIGKILL), f"seed {seed}: {err.decode()[-2000:]}"
         if proc.returncode == 0 and op != "pull":  # a later pull may rmi its own ref
