@@ -28,7 +28,12 @@ def _tree(root: str) -> dict[str, tuple]:
                 for a in os.listxattr(path, follow_symlinks=False)
             )
             rel = os.path.relpath(path, root)
-            out[rel] = (st.st_mode, st.st_uid, st.st_gid, int(st.st_mtime), body, attrs)
+            # A whiteout (char device 0/0) only hides a name: overlayfs never shows it, and
+            # its time is when it was made (the RUN's rm here, the unpacking there; the tar
+            # entry says 0), so two correct trees differ in it once a second boundary passes.
+            whiteout = stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+            mtime = None if whiteout else int(st.st_mtime)
+            out[rel] = (st.st_mode, st.st_uid, st.st_gid, mtime, body, attrs)
     return out
 
 
