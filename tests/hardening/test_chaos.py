@@ -65,21 +65,24 @@ def _left(store: str) -> list[int]:
 
 
 def _describe(pids: list[int]) -> str:
-    """Each leftover's command line, state and parent: what it is, not just its number."""
+    """Each leftover's age, state, parent chain and command line: what it is, not its number."""
+    with open("/proc/uptime") as f:
+        now = float(f.read().split()[0])
     lines = []
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            with open(f"/proc/{pid}/status") as f:
-                status = dict(
-                    line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line
-                )
-        except OSError:
-            continue
-        lines.append(
-            f"{pid} ({status.get('State', '?')}, parent {status.get('PPid', '?')}): {argv}"
-        )
+        chain = []
+        while pid > 1 and len(chain) < 6:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                break
+            age = now - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+            chain.append(f"{pid} [{fields[0]}, {age:.1f} s old] {argv[:80]}")
+            pid = int(fields[1])
+        lines.append(" <- ".join(chain))
     return "; ".join(lines)
 
 
