@@ -1,0 +1,111 @@
+"""No silent skips: a run fails when a test skips for a reason not on ``tests/allowed_skips.txt``.
+
+A skip hides whatever the test was there to catch, so each one the suite accepts is written down
+with the reason it cannot run on Debian 12 as root. Everything else that skips (a missing package,
+a fallback that could not be made, a backend the probe did not pick) turns the run into a failure
+and is listed at the end, after pytest's own ``-rs`` summary.
+
+Allowlist lines: ``TEST ID PATTERN | SKIP REASON CONTAINS | WHY``, where the pattern is an
+``fnmatch`` pattern of the test id (``tests/x.py::test_y[case]``) and the second field a piece
+of the skip's message, so that the same test skipping for another reason still fails. ``#`` starts
+a comment line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+
+import pytest
+
+__all__ = ["Allowed", "load_allowlist", "skip_reason", "unallowed", "need_in_ci"]
+
+ALLOWLIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "allowed_skips.txt")
+
+
+@dataclass(frozen=True)
+class Allowed:
+    pattern: str
+    reason: str
+    why: str
+
+    def covers(self, nodeid: str, reason: str) -> bool:
+        return fnmatch.fnmatchcase(nodeid, self.pattern) and self.reason in reason
+
+
+def load_allowlist(path: str = ALLOWLIST) -> list[Allowed]:
+    """The allowlist's entries; a malformed line is a usage error naming file and line."""
+    entries = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            parts = [part.strip() for part in line.split(" | ")]
+            if len(parts) != 3 or not all(parts):
+                raise pytest.UsageError(
+                    f"{path}:{number}: expected `TEST ID PATTERN | SKIP REASON CONTAINS | WHY`"
+                )
+            entries.append(Allowed(*parts))
+    return entries
+
+
+def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The message a skip was given (``longrepr`` is ``(path, line, "Skipped: ...")``)."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def unallowed(
+    reports: list[pytest.TestReport | pytest.CollectReport], allowed: list[Allowed]
+) -> list[tuple[str, str]]:
+    """(test id, reason) of every skip no allowlist entry covers."""
+    out = []
+    for report in reports:
+        reason = skip_reason(report)
+        if not any(entry.covers(report.nodeid, reason) for entry in allowed):
+            out.append((report.nodeid, reason))
+    return out
+
+
+def need_in_ci(message: str) -> None:
+    """Where a fallback the suite relies on could not be made: an error in CI, else a skip.
+
+    CI always has the network to Debian's archive and the npm registry, so there a failed
+    fallback is a real failure (and outside CI such a skip still fails the run unless listed).
+    """
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+class SkipGuard:
+    """The plugin: registered by tests/conftest.py."""
+
+    def __init__(self, allowlist: str = ALLOWLIST) -> None:
+        self.allowlist = allowlist
+        self.offenders: list[tuple[str, str]] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+        self.offenders = unallowed(skipped, load_allowlist(self.allowlist))
+        if self.offenders and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.offenders:
+            return
+        terminalreporter.section(f"skips not in {self.allowlist}", red=True)
+        for nodeid, reason in self.offenders:
+            terminalreporter.write_line(f"{nodeid}: {reason}")
+        terminalreporter.write_line(
+            "A skip hides what the test checks: install what it needs, make it fail, or add "
+            "a line to the allowlist saying why it cannot run on Debian 12 as root."
+        )
