@@ -5,21 +5,21 @@ with the reason it cannot run on Debian 12 as root. Everything else that skips (
 a fallback that could not be made, a backend the probe did not pick) turns the run into a failure
 and is listed at the end, after pytest's own ``-rs`` summary.
 
-Allowlist lines: ``TEST ID PATTERN | SKIP REASON CONTAINS | WHY``, where the pattern is an
-``fnmatch`` pattern of the test id (``tests/x.py::test_y[case]``) and the second field a piece
+Allowlist lines: ``TEST ID PATTERN | SKIP REASON CONTAINS | WHY``, where the pattern is the test
+id (``tests/x.py::test_y[case]``) with ``*`` and ``?`` as wildcards, and the second field a piece
 of the skip's message, so that the same test skipping for another reason still fails. ``#`` starts
 a comment line.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
+import re
 from dataclasses import dataclass
 
 import pytest
 
-__all__ = ["Allowed", "load_allowlist", "skip_reason", "unallowed", "need_in_ci"]
+__all__ = ["Allowed", "id_pattern", "load_allowlist", "skip_reason", "unallowed", "need_in_ci"]
 
 ALLOWLIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "allowed_skips.txt")
 
@@ -31,7 +31,12 @@ class Allowed:
     why: str
 
     def covers(self, nodeid: str, reason: str) -> bool:
-        return fnmatch.fnmatchcase(nodeid, self.pattern) and self.reason in reason
+        return id_pattern(self.pattern).fullmatch(nodeid) is not None and self.reason in reason
+
+
+def id_pattern(pattern: str) -> re.Pattern[str]:
+    """``*`` and ``?`` are wildcards; brackets are literal, as in parametrized ids (``[proot]``)."""
+    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."))
 
 
 def load_allowlist(path: str = ALLOWLIST) -> list[Allowed]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from skipguard import load_allowlist
+from skipguard import id_pattern, load_allowlist
 
 TESTS = Path(__file__).resolve().parent
 
@@ -80,6 +79,21 @@ def test_the_same_test_skipping_for_another_reason_fails(tmp_path):
     assert "test_small.py::test_missing_tool: needs frobnicate" in out
 
 
+def test_brackets_in_a_pattern_are_the_parametrized_id(tmp_path):
+    suite = (
+        "import pytest\n"
+        "@pytest.mark.parametrize('backend', ['proot', 'root'])\n"
+        "def test_ro(backend):\n"
+        "    pytest.skip(f'{backend} cannot')\n"
+    )
+    code, out = _run(
+        tmp_path, "test_small.py::test_ro[proot] | proot cannot | PRoot has none\n", suite
+    )
+    assert code == 1, out
+    assert "test_small.py::test_ro[root]: root cannot" in out
+    assert "test_ro[proot]:" not in out.split("skips not in")[1]
+
+
 def test_a_module_level_skip_counts(tmp_path):
     suite = "import pytest\npytest.skip('no module here', allow_module_level=True)\n"
     code, out = _run(tmp_path, "", suite)
@@ -105,6 +119,6 @@ def test_every_allowlist_entry_names_a_test_file_that_exists():
     for entry in load_allowlist():
         module = entry.pattern.split("::")[0]
         assert any(
-            fnmatch.fnmatchcase(str(p.relative_to(root)), module) for p in TESTS.rglob("test_*.py")
+            id_pattern(module).fullmatch(str(p.relative_to(root))) for p in TESTS.rglob("test_*.py")
         ), f"{entry.pattern} matches no test file"
         assert len(entry.why) > 20, f"{entry.pattern}: say why it cannot run on Debian 12 as root"
