@@ -93,12 +93,21 @@ class SkipGuard:
         self.allowlist = allowlist
         self.allowed = load_allowlist(allowlist)  # at configure time: a bad line stops the run
         self.offenders: list[tuple[str, str]] = []
+        self.skipped: list[pytest.TestReport | pytest.CollectReport] = []
+
+    # Collected here, not read from the terminal reporter's stats: `-p no:terminal` must not
+    # turn the guard off. An expected failure (xfail) is reported as skipped too: not a skip.
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.skipped and not hasattr(report, "wasxfail"):
+            self.skipped.append(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.skipped:
+            self.skipped.append(report)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        skipped = reporter.stats.get("skipped", []) if reporter is not None else []
-        self.offenders = unallowed(skipped, self.allowed)
+        self.offenders = unallowed(self.skipped, self.allowed)
         if self.offenders and session.exitstatus in (
             pytest.ExitCode.OK,
             pytest.ExitCode.NO_TESTS_COLLECTED,

@@ -34,12 +34,22 @@ def pytest_configure(config):
 """
 
 
-def _run(tmp_path: Path, allowlist: str, suite: str = SUITE) -> tuple[int, str]:
+def _run(
+    tmp_path: Path, allowlist: str, suite: str = SUITE, opts: tuple[str, ...] = ("-q", "-rs")
+) -> tuple[int, str]:
     (tmp_path / "conftest.py").write_text(CONFTEST)
     (tmp_path / "test_small.py").write_text(suite)
     (tmp_path / "allowed.txt").write_text(allowlist)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "test_small.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *opts,
+            "-p",
+            "no:cacheprovider",
+            "test_small.py",
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -99,6 +109,14 @@ def test_a_module_level_skip_counts(tmp_path):
     code, out = _run(tmp_path, "", suite)
     assert code == 1, out
     assert "test_small.py: no module here" in out
+
+
+def test_xfail_is_not_a_skip_and_no_terminal_does_not_disarm_it(tmp_path):
+    suite = "import pytest\n@pytest.mark.xfail(reason='known')\ndef test_x():\n    assert False\n"
+    code, out = _run(tmp_path, "", suite)
+    assert code == 0 and "1 xfailed" in out, out
+    code, out = _run(tmp_path, "", SUITE, ("-p", "no:terminal"))
+    assert code == 1, out
 
 
 def test_a_failure_stays_a_failure(tmp_path):
