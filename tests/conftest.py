@@ -11,6 +11,12 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from rootfs import have_busybox, make_busybox_tree, tar_tree  # noqa: E402
+from skipguard import SkipGuard, need_in_ci  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every skip must be on tests/allowed_skips.txt, or the run fails (tests/skipguard.py).
+    config.pluginmanager.register(SkipGuard(), "skipguard")
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +52,11 @@ def hub_env() -> Iterator[dict[str, str]]:
         return
     for tool in ("docker-registry", "mmdebstrap"):
         if shutil.which(tool) is None:
-            pytest.skip(f"Docker Hub unreachable and no {tool} for the local mirror")
+            need_in_ci(f"Docker Hub unreachable and no {tool} for the local mirror")
     try:
         m = mirror.start()
     except Exception as exc:  # no route to apt sources for mmdebstrap, most likely
-        pytest.skip(f"Docker Hub unreachable and the local mirror could not be made: {exc}")
+        need_in_ci(f"Docker Hub unreachable and the local mirror could not be made: {exc}")
     try:
         yield m.env()
     finally:

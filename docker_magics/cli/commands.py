@@ -321,6 +321,8 @@ def do_system(eng: Engine, args: Any, out: Output) -> int:
         report = eng.check()
         for problem in report.problems:
             out.line(f"problem: {problem}")
+        for warning in report.warnings:
+            out.line(f"warning: {warning}")
         out.line(
             f"checked {report.blobs} blobs, {report.images} image references, "
             f"{report.containers} containers: {'OK' if report.ok else 'PROBLEMS FOUND'}"

@@ -17,7 +17,7 @@ from ..oci.digest import digest_hex, short_id
 from ..oci.image import derive_config, descriptor, empty_config, history_entry
 from ..oci.mediatypes import OCI_LAYER
 from ..oci.reference import parse_reference
-from ..snapshot.unpack import snapshot_path
+from ..snapshot.unpack import install_snapshot
 from ..store.atomic import atomic_write_bytes
 from ..store.images import Image
 from ..store.store import Store
@@ -54,10 +54,7 @@ def import_tarball(
         if reader.size == 0:
             raise LayerError(f"{source_name} is empty, not a tar archive")
         diff_id = writer.commit()
-        final = snapshot_path(store, diff_id)
-        if not os.path.isdir(final):
-            os.chmod(staging, 0o755)
-            os.rename(staging, final)
+        install_snapshot(store, diff_id, staging)
     finally:
         writer.abort()
         safe_rmtree(staging)

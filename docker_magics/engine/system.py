@@ -1,4 +1,5 @@
-"""`system check` and `system prune`: verify every blob and reference; remove what nothing uses."""
+"""`system check` and `system prune`: verify the store (blobs and references here, the rest in
+storecheck.py); remove what nothing uses."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from ..errors import StoreError
 from ..layer.extract import safe_rmtree
 from ..oci.digest import digest_hex
 from ..snapshot.flat import live_flat_names
+from ..snapshot.treedigest import records_dir
 from ..store.lock import locked
 from ..store.store import Store
+from .storecheck import check_cache, check_private, check_records, check_snapshots, check_tmp
 
 __all__ = ["check_store", "prune_store", "CheckReport", "PruneReport", "referenced_blobs"]
 
@@ -23,6 +26,7 @@ class CheckReport:
     images: int = 0
     containers: int = 0
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +72,10 @@ def check_store(store: Store) -> CheckReport:
         if not any(e.digest == c.manifest_digest for e in store.index.entries()):
             if not store.blobs.has(c.manifest_digest):
                 report.problems.append(f"container {c.name}: its image {c.image} is gone")
+    for check in (check_snapshots, check_cache, check_records, check_tmp, check_private):
+        problems, warnings = check(store)
+        report.problems += problems
+        report.warnings += warnings
     return report
 
 
@@ -134,4 +142,16 @@ def prune_store(store: Store, *, all_images: bool = False) -> PruneReport:
             if name not in live:
                 safe_rmtree(os.path.join(store.snapshots_dir, name))
                 report.snapshots += 1
+        _drop_orphan_tree_records(store)
     return report
+
+
+def _drop_orphan_tree_records(store: Store) -> None:
+    """Tree digests of snapshots that are gone (pruned, or removed by hand to be unpacked anew)."""
+    records = records_dir(store)
+    for name in os.listdir(records) if os.path.isdir(records) else []:
+        if not os.path.isdir(os.path.join(store.snapshots_dir, name)):
+            try:
+                os.unlink(os.path.join(records, name))
+            except FileNotFoundError:
+                pass

@@ -17,16 +17,16 @@ from ..layer.owner import owner_ops
 from ..layer.stream import HashingReader, archive_errors, open_decompressed
 from ..oci.digest import digest_hex
 from ..store.store import Store
+from .treedigest import OVERLAY_BOOKKEEPING, record_tree, tree_digest
 
-__all__ = ["snapshot_path", "ensure_unpacked", "unpack_into", "verify_diff_id", "adopt_upper"]
-
-# What overlayfs records about copy-up and renames in an upper dir: meaningful only while that
-# dir is an upper, so dropped when it becomes a lower (opaque markers stay: they are content).
-_BOOKKEEPING = tuple(
-    f"{ns}.overlay.{name}"
-    for ns in ("trusted", "user")
-    for name in ("origin", "impure", "redirect", "metacopy", "nlink", "upper", "uuid")
-)
+__all__ = [
+    "snapshot_path",
+    "ensure_unpacked",
+    "unpack_into",
+    "verify_diff_id",
+    "adopt_upper",
+    "install_snapshot",
+]
 
 
 def snapshot_path(store: Store, diff_id: str) -> str:
@@ -81,6 +81,23 @@ def verify_diff_id(store: Store, layer: dict[str, Any], diff_id: str) -> None:
         raise _mismatch(layer, diff_id, reader.digest, "")
 
 
+def install_snapshot(store: Store, diff_id: str, tree: str) -> bool:
+    """Rename a finished tree into place as the snapshot of ``diff_id``, recording its tree
+    digest for `system check` (treedigest.py). False, the tree left where it is, when the
+    snapshot exists already or another process put it there first."""
+    final = snapshot_path(store, diff_id)
+    if os.path.isdir(final):
+        return False
+    os.chmod(tree, 0o755)
+    digest = tree_digest(tree)
+    try:
+        os.rename(tree, final)
+    except OSError:
+        return False
+    record_tree(store, diff_id, digest)  # only by the process whose tree is in place
+    return True
+
+
 def adopt_upper(store: Store, diff_id: str, upper: str) -> bool:
     """Make a RUN container's upper dir the snapshot of the layer just written from it.
 
@@ -96,13 +113,11 @@ def adopt_upper(store: Store, diff_id: str, upper: str) -> bool:
         for dirpath, dirnames, filenames in os.walk(upper):
             for name in (dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)):
                 for attr in os.listxattr(name, follow_symlinks=False):
-                    if attr.startswith(_BOOKKEEPING):
+                    if attr.startswith(OVERLAY_BOOKKEEPING):
                         os.removexattr(name, attr, follow_symlinks=False)
-        os.chmod(upper, 0o755)
-        os.rename(upper, final)
+        return install_snapshot(store, diff_id, upper)
     except OSError:
         return False  # the container's removal takes the upper dir with it
-    return True
 
 
 def ensure_unpacked(store: Store, layer: dict[str, Any], diff_id: str, *, image: str = "") -> str:
@@ -118,10 +133,7 @@ def ensure_unpacked(store: Store, layer: dict[str, Any], diff_id: str, *, image:
     staging = store.tmp_path("unpack")
     try:
         unpack_into(store, layer, diff_id, staging, overlay=True, image=image)
-        os.chmod(staging, 0o755)
-        try:
-            os.rename(staging, final)
-        except OSError:
+        if not install_snapshot(store, diff_id, staging):
             if not os.path.isdir(final):  # another process won the race: theirs is as good
                 raise StoreError(f"cannot install snapshot {final}")
             safe_rmtree(staging)

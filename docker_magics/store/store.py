@@ -27,10 +27,24 @@ def default_root() -> str:
     return os.path.join(data, "docker-magics")
 
 
+def _make_private_root(root: str) -> None:
+    """Create the store root 0700, whatever the umask, as rootless podman does with its storage:
+    on a machine shared by several users (a classroom JupyterHub) images, containers' files and
+    build records are nobody else's to read. An existing root keeps its mode (sharing one is
+    the owner's choice; `system check` warns about it). Parents are made as usual."""
+    os.makedirs(os.path.dirname(root), exist_ok=True)
+    try:
+        os.mkdir(root, 0o700)
+    except FileExistsError:
+        return
+    os.chmod(root, 0o700)
+
+
 class Store:
     def __init__(self, root: str | None = None) -> None:
         self.root = os.path.abspath(root or default_root())
         try:
+            _make_private_root(self.root)
             for sub in ("blobs/sha256", "snapshots", "containers", "builds", "tmp", "cache"):
                 os.makedirs(os.path.join(self.root, sub), exist_ok=True)
         except OSError as exc:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from skipguard import need_in_ci
 
 CHROMIUM = "/usr/bin/chromium"
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
@@ -61,13 +62,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def playwright_api():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"browser test needs Debian's Chromium at {CHROMIUM}: apt-get install chromium")
+        need_in_ci(f"browser test needs Debian's Chromium at {CHROMIUM}: apt-get install chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("browser test needs Playwright for Python: pip install -e '.[test]'")
+        need_in_ci("browser test needs Playwright for Python: pip install -e '.[test]'")
     if shutil.which("jupyter-lab", path=os.path.dirname(sys.executable)) is None:
-        pytest.skip("browser test needs JupyterLab in this venv: pip install -e '.[test]'")
+        need_in_ci("browser test needs JupyterLab in this venv: pip install -e '.[test]'")
     with sync_playwright() as p:
         yield p
 

@@ -12,6 +12,7 @@ import shutil
 import time
 
 import pytest
+from skipguard import need_in_ci
 
 from docker_magics.api import Engine
 from docker_magics.errors import BuildError
@@ -44,12 +45,12 @@ def node_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     from docker_magics.engine.pull import bootstrap
 
     if shutil.which("mmdebstrap") is None:
-        pytest.skip("needs mmdebstrap (apt-get install mmdebstrap) to bootstrap a Node image")
+        need_in_ci("needs mmdebstrap (apt-get install mmdebstrap) to bootstrap a Node image")
     eng = Engine(str(tmp_path_factory.mktemp("node") / "store"))
     try:
         bootstrap(eng.store, "debian-node:bookworm", include=["nodejs", "npm", "ca-certificates"])
     except BuildError as exc:  # most likely no route to the Debian archive
-        pytest.skip(f"mmdebstrap could not bootstrap bookworm with nodejs+npm: {exc}")
+        need_in_ci(f"mmdebstrap could not bootstrap bookworm with nodejs+npm: {exc}")
     ctx = tmp_path_factory.mktemp("node-base")
     # npm's update check would talk to the registry on every run and print a banner.
     base = "FROM debian-node:bookworm\nENV npm_config_update_notifier=false npm_config_fund=false\n"
@@ -77,7 +78,7 @@ def _build(eng: Engine, ctx: str, dockerfile: str) -> dict[str, dict]:
     except BuildError as exc:
         tail = str(getattr(exc, "output_tail", ""))
         if "npm install" in str(exc) and ("ENOTFOUND" in tail or "EAI_AGAIN" in tail):
-            pytest.skip(f"npm's registry is not reachable: {exc}")
+            need_in_ci(f"npm's registry is not reachable: {exc}")
         raise
 
 
