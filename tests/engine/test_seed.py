@@ -31,6 +31,7 @@ def test_seed_walkthrough(busybox_tar, world, runtime):
     os.chmod(os.path.join(w.base, "base.tar.gz"), 0o644)
     info = w.cli("info", runtime=runtime).stdout
     assert f"Runtime:     {runtime or 'proot'}" in info
+    assert ("Cost:        PRoot" in info) == ((runtime or "proot") == "proot")
     w.cli("import", "-m", "base rootfs", "base.tar.gz", "base:1")
 
     owner = "1000:1000"

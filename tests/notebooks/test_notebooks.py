@@ -211,5 +211,8 @@ def test_notebook_runs_clean(name, world_name, runtime, hub_env, kernel_env_dir)
         assert result["seconds"] < _budget(world_name, runtime)
         if world_name in ALLOWED_BACKEND:
             _check_pod(world)
+            # The extension said once, when it loaded, what runs containers and what it costs.
+            notes = [t for t in _texts(nb) if "docker-magics: PRoot" in t]
+            assert len(notes) == 1 and "slower" in notes[0], notes
     finally:
         world.close()
