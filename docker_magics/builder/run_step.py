@@ -35,6 +35,7 @@ from ..layer.generate import write_layer
 from ..layer.owner import owner_ops
 from ..oci.image import descriptor
 from ..oci.mediatypes import OCI_LAYER
+from ..phases import phase
 from ..snapshot.unpack import adopt_upper
 from . import cachekey
 from .bind_mount import context_bind, stage_bind, writable
@@ -275,7 +276,7 @@ def _execute(
             changes = container_changes(store, c)
             if not changes:
                 return None, None
-            with store.blobs.writer() as writer:
+            with store.blobs.writer() as writer, phase("layer"):
                 write_layer(iter(changes), writer, owner_ops())  # type: ignore[arg-type]
                 diff_id = writer.commit()
             if c.rootfs_mode == "overlay":  # the next step's lower dir, without extracting it

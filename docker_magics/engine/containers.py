@@ -20,6 +20,7 @@ from ..errors import (
     UsageError,
 )
 from ..layer.extract import safe_rmtree
+from ..phases import phase
 from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
 from ..store.containers import Container
 from ..store.store import Store
@@ -122,7 +123,8 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     try:
         cdir = store.containers.dir(c.id)
         if mode == "overlay":
-            prepare_overlay(store, image, cdir)
+            with phase("rootfs"):
+                prepare_overlay(store, image, cdir)
         else:
             prepare_copy(store, image, cdir)
     except BaseException:
@@ -259,7 +261,8 @@ def start_container(
         )
 
     try:
-        code = _run_piped(run, log_path, out, err)
+        with phase("process"):
+            code = _run_piped(run, log_path, out, err)
     except KeyboardInterrupt as exc:
         # Docker's code for a process ended by SIGINT: the container was stopped on purpose.
         store.containers.update(c.id, state="exited", pid=None, exit_code=130, finished=time.time())
@@ -400,7 +403,8 @@ def _remove_dir(store: Store, cid: str) -> None:
     with locked(store.containers.lock_path):
         for attempt in range(100):
             try:
-                safe_rmtree(store.containers.dir(cid))
+                with phase("remove"):
+                    safe_rmtree(store.containers.dir(cid))
                 return
             except OSError as exc:
                 if exc.errno != errno.ENOTEMPTY or attempt == 99:

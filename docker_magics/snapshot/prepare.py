@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..layer.extract import safe_rmtree
 from ..layer.mtree import save_manifest, take_manifest
+from ..phases import phase
 from ..store.images import Image
 from ..store.store import Store
 from .flat import copy_tree, ensure_flat, flat_base
@@ -71,6 +72,14 @@ def prepare_overlay(store: Store, image: Image, cdir: str) -> RootfsPlan:
 
 def prepare_copy(store: Store, image: Image, cdir: str) -> RootfsPlan:
     rootfs = os.path.join(cdir, "rootfs")
+    with phase("rootfs"):
+        _fill_copy(store, image, rootfs)
+    with phase("manifest"):
+        save_manifest(take_manifest(rootfs), os.path.join(cdir, MANIFEST_NAME))
+    return RootfsPlan(mode="copy", directory=rootfs)
+
+
+def _fill_copy(store: Store, image: Image, rootfs: str) -> None:
     if os.path.exists(rootfs):
         safe_rmtree(rootfs)
     os.makedirs(rootfs)
@@ -87,8 +96,6 @@ def prepare_copy(store: Store, image: Image, cdir: str) -> RootfsPlan:
             os.makedirs(rootfs)
     for layer, diff_id in pairs[done:]:
         unpack_into(store, layer, diff_id, rootfs, overlay=False, image=name)
-    save_manifest(take_manifest(rootfs), os.path.join(cdir, MANIFEST_NAME))
-    return RootfsPlan(mode="copy", directory=rootfs)
 
 
 def plan_for(cdir: str, mode: str, store: Store, image: Image) -> RootfsPlan:

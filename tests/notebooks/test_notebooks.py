@@ -31,9 +31,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -42,6 +39,8 @@ pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 from worlds import ALLOWED_BACKEND, World, skip_unless_world  # noqa: E402
+
+from .runner import run_notebook  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -71,9 +70,6 @@ def _budget(world_name: str, runtime: str | None) -> int:
     return PROOT_BUDGET_S if runtime == "proot" or world_name in ALLOWED_BACKEND else BUDGET_S
 
 
-PASS_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "https_proxy")
-
-
 def _texts(nb) -> list[str]:
     out = []
     for cell in nb.cells:
@@ -91,52 +87,6 @@ def _outputs(nb, source_start: str) -> list:
         if c.cell_type == "code" and c.source.startswith(source_start)
         for o in c.outputs
     ]
-
-
-def _run(world: World, name: str, runtime: str | None, env_extra: dict[str, str], env_dir: str):
-    work = os.path.join(world.base, "examples")
-    shutil.copytree(EXAMPLES, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    if world.name != "root":
-        for dirpath, dirnames, filenames in os.walk(work):
-            for n in [*dirnames, *filenames, ""]:
-                os.chown(os.path.join(dirpath, n), world.uid, world.uid)
-    env = {
-        "PATH": os.path.dirname(sys.executable) + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-        "/usr/bin:/sbin:/bin",
-        "PYTHONPATH": world.pkg if world.name == "root" else f"{world.pkg}:{env_dir}/site-packages",
-        "HOME": world.home,
-        "LANG": "C.UTF-8",
-        "DOCKER_MAGICS_ROOT": world.store,
-        **{k: os.environ[k] for k in PASS_ENV if k in os.environ},
-        **env_extra,
-    }
-    if world.name != "root":
-        env["JUPYTER_PATH"] = os.path.join(env_dir, "jupyter")
-    if runtime:
-        env["DOCKER_MAGICS_RUNTIME"] = runtime
-    src = os.path.join(work, f"{name}.ipynb")
-    out = os.path.join(world.base, f"{name}.out.ipynb")
-    html = os.path.join(world.base, f"{name}.html")
-    for p in (out, html):  # created here, so the world's user can write them
-        open(p, "w").close()
-        os.chmod(p, 0o666)
-    if world.name == "root":
-        cmd = [sys.executable, os.path.join(HERE, "execute.py"), src, out, html]
-    else:  # the venv may be out of this user's reach: the base Python and a copy of its packages
-        python = os.path.realpath(sys.executable)
-        cmd = [python, os.path.join(env_dir, "execute.py"), src, out, html]
-    proc = subprocess.run(
-        world.command(cmd, env, world.base),
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=world.base,
-        timeout=_budget(world.name, runtime),
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    assert lines, f"execute.py failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}"
-    result = json.loads(lines[-1])
-    return result, nbformat.read(out, as_version=4), open(html, encoding="utf-8").read()
 
 
 def _check_lesson(name: str, nb) -> None:
@@ -190,7 +140,9 @@ def test_notebook_runs_clean(name, world_name, runtime, hub_env, kernel_env_dir)
     skip_unless_world(world_name)
     world = World(world_name)
     try:
-        result, nb, html = _run(world, name, runtime, hub_env, kernel_env_dir)
+        result, nb, html = run_notebook(
+            world, name, runtime, hub_env, kernel_env_dir, _budget(world_name, runtime)
+        )
         mode = f"{world_name}/{runtime or 'auto'}"
         print(f"\n{name} [{mode}]: {result['seconds']} s")
         if ARTIFACTS:
