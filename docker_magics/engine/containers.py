@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import (
     ConflictError,
+    DockerMagicsError,
     ImageReferenceError,
     Interrupted,
     NotFoundError,
@@ -21,7 +22,14 @@ from ..errors import (
 )
 from ..layer.extract import safe_rmtree
 from ..phases import phase
-from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
+from ..snapshot.prepare import (
+    MANIFEST_NAME,
+    RootfsPlan,
+    plan_for,
+    prepare_copy,
+    prepare_overlay,
+)
+from ..snapshot.ready import give_if_unchanged
 from ..store.containers import Container
 from ..store.store import Store
 from .logfile import CappedLog
@@ -390,6 +398,15 @@ def remove_container(store: Store, name: str, *, force: bool = False) -> Contain
                 f"container {c.name} is running: stop it first, or use rm -f to kill and remove it"
             )
         c = stop_container(store, c, timeout=0.0, sig=signal.SIGKILL)
+    cdir = store.containers.dir(c.id)
+    if c.rootfs_mode == "copy" and os.path.isdir(os.path.join(cdir, "rootfs")):
+        with phase("keep"):  # an unchanged tree is kept for the next container of its image
+            try:
+                diff_ids = store.images.load(c.manifest_digest).diff_ids
+            except DockerMagicsError:
+                diff_ids = []  # its image is gone: nothing could use the tree
+            tree, manifest = os.path.join(cdir, "rootfs"), os.path.join(cdir, MANIFEST_NAME)
+            give_if_unchanged(store, diff_ids, tree, manifest)
     _remove_dir(store, c.id)
     return c
 

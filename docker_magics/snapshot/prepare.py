@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from ..layer.extract import safe_rmtree
 from ..layer.mtree import save_manifest, take_manifest
+from ..oci.digest import chain_ids
 from ..phases import phase
 from ..store.images import Image
 from ..store.store import Store
 from .flat import copy_tree, ensure_flat, flat_base
+from .ready import take
 from .unpack import ensure_unpacked, unpack_into
 
 __all__ = ["RootfsPlan", "prepare_overlay", "prepare_copy", "lower_dirs", "MANIFEST_NAME"]
@@ -82,13 +84,15 @@ def prepare_copy(store: Store, image: Image, cdir: str) -> RootfsPlan:
 def _fill_copy(store: Store, image: Image, rootfs: str) -> None:
     if os.path.exists(rootfs):
         safe_rmtree(rootfs)
-    os.makedirs(rootfs)
     name = image_name(image)
     pairs = list(zip(image.layers, image.diff_ids))
-    done = 0
-    if pairs:
+    base = flat_base(store, image) if pairs else 0
+    # A kept tree of at least the base's layers costs a rename; else the base's tree is copied.
+    done = take(store, chain_ids(list(image.diff_ids)), rootfs, at_least=base) if pairs else 0
+    if not done:
+        os.makedirs(rootfs)
+    if pairs and not done:
         # The base's extracted tree, copied natively; only the layers above it are extracted.
-        base = flat_base(store, image)
         if copy_tree(ensure_flat(store, image, base, name), rootfs):
             done = base
         else:
