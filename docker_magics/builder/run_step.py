@@ -37,7 +37,7 @@ from ..oci.digest import chain_ids
 from ..oci.image import descriptor
 from ..oci.mediatypes import OCI_LAYER
 from ..phases import phase
-from ..snapshot.ready import give, settle
+from ..snapshot.ready import keep, settle
 from ..snapshot.unpack import adopt_upper
 from . import cachekey
 from .bind_mount import context_bind, stage_bind, writable
@@ -279,7 +279,7 @@ def _execute(
             cdir = store.containers.dir(c.id)
             if not changes:
                 if c.rootfs_mode == "copy" and image.diff_ids:  # still the image's tree
-                    give(store, chain_ids(list(image.diff_ids))[-1], os.path.join(cdir, "rootfs"))
+                    keep(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1], [])
                 return None, None
             with store.blobs.writer() as writer, phase("layer"):
                 write_layer(iter(changes), writer, owner_ops())  # type: ignore[arg-type]
@@ -289,7 +289,7 @@ def _execute(
             else:  # the tree is now the next step's starting state: no copy for it
                 settle(changes)
                 chain = chain_ids([*image.diff_ids, diff_id])[-1]
-                give(store, chain, os.path.join(cdir, "rootfs"))
+                keep(store, cdir, image.layers, chain, [ch.path for ch in changes])
         finally:
             remove_container(store, c.id, force=True)
     finally:

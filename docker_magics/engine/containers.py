@@ -21,15 +21,15 @@ from ..errors import (
     UsageError,
 )
 from ..layer.extract import safe_rmtree
+from ..oci.digest import chain_ids
 from ..phases import phase
 from ..snapshot.prepare import (
-    MANIFEST_NAME,
     RootfsPlan,
     plan_for,
     prepare_copy,
     prepare_overlay,
 )
-from ..snapshot.ready import give_if_unchanged
+from ..snapshot.ready import keep_finished
 from ..store.containers import Container
 from ..store.store import Store
 from .logfile import CappedLog
@@ -400,13 +400,13 @@ def remove_container(store: Store, name: str, *, force: bool = False) -> Contain
         c = stop_container(store, c, timeout=0.0, sig=signal.SIGKILL)
     cdir = store.containers.dir(c.id)
     if c.rootfs_mode == "copy" and os.path.isdir(os.path.join(cdir, "rootfs")):
-        with phase("keep"):  # an unchanged tree is kept for the next container of its image
+        with phase("keep"):  # kept for the next container (snapshot/ready.py), not deleted
             try:
-                diff_ids = store.images.load(c.manifest_digest).diff_ids
+                image = store.images.load(c.manifest_digest)
             except DockerMagicsError:
-                diff_ids = []  # its image is gone: nothing could use the tree
-            tree, manifest = os.path.join(cdir, "rootfs"), os.path.join(cdir, MANIFEST_NAME)
-            give_if_unchanged(store, diff_ids, tree, manifest)
+                image = None  # its image is gone: its layers' paths are unknown
+            if image is not None and image.diff_ids:
+                keep_finished(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1])
     _remove_dir(store, c.id)
     return c
 

@@ -1,59 +1,180 @@
-"""Ready trees: copy-mode container trees kept after use, so the next container or RUN step of
-the same layers starts without copying the whole image again.
+"""Kept trees: copy-mode container trees reused, so containers and RUN steps start without
+copying the whole image and end without deleting it.
 
 Copy mode (PRoot, Binder) gives every container and RUN step a private tree of the image's
-files: for node:20 a ``cp -a`` of ~40,000 files, and as much again to delete it afterwards. But
-most trees are handed on unchanged or nearly so: a RUN step's tree *is* the next step's starting
-state once its layer is written, and a ``run --rm`` that wrote nothing leaves a tree identical to
-its image. Such trees are kept as ``snapshots/ready-<chain id hex>-<token>`` (the chain id of the
-layers the tree holds) and a later container whose image's chain starts with those layers takes
-one by renaming it into its own directory, then extracts only the layers above it.
+files: for node:20 a ``cp -a`` of ~40,000 files, and as much again to delete it afterwards (on
+a loaded disk each takes tens of seconds). Instead a finished tree is kept as
+``snapshots/ready-<token>/`` with a record ``ready-<token>.json``:
+
+- ``base``/``base_layers``: the flat tree (flat.py) it was first copied from, and its layers;
+- ``layers``: the blob digests of the image layers extracted on top of that base;
+- ``dirty``: the paths its containers changed (a RUN step's new layer, a container's diff);
+- ``chain``: the chain id of the layers it holds exactly, or null once a container changed it.
+
+A new container takes, in this order: a tree holding exactly (a prefix of at least the base of)
+its image's layers, as it is (a RUN step's tree is the next step's start; an unchanged
+``run --rm`` tree is the next run's); else any tree of the same base, made the base again by
+restore.py (only the recorded paths are touched); else nothing, and the base is copied.
 
 Renames make it safe between processes: of two takers of one tree, one rename fails and that one
-falls back to a copy; an evicted tree is claimed by a rename into tmp/ before it is deleted. At
-most ``MAX_READY`` trees are kept (each is a whole image), the least recently given first out.
+goes on; an evicted tree is claimed by a rename into tmp/ before it is deleted. At most
+``MAX_READY`` trees are kept (each is a whole image), the least recently given first out.
 ``system prune`` removes them all (their names are never live).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import stat
 from collections.abc import Iterable
+from typing import Any
 
 from ..layer.extract import safe_rmtree
 from ..layer.generate import Change, compare_changes
 from ..layer.mtree import load_manifest
 from ..layer.tarwriter import layer_mtime, source_date_epoch
-from ..oci.digest import chain_ids, digest_hex
 from ..store.store import Store
+from .restore import layer_paths, restore
 
-__all__ = ["PREFIX", "MAX_READY", "give", "give_if_unchanged", "settle", "take"]
+__all__ = [
+    "PREFIX",
+    "MAX_READY",
+    "ORIGIN_NAME",
+    "give",
+    "keep",
+    "keep_finished",
+    "settle",
+    "take",
+    "take_any",
+]
 
 PREFIX = "ready-"
 MAX_READY = 2
+ORIGIN_NAME = "rootfs.origin.json"  # in a container's dir: base and base_layers of its tree
+MANIFEST_NAME = "rootfs.mtree.json"  # in a container's dir: its tree's inodes when made
 
 
-def _names(store: Store, chain_id: str | None = None) -> list[str]:
-    start = PREFIX + (digest_hex(chain_id) + "-" if chain_id else "")
+def _records(store: Store) -> list[tuple[str, dict[str, Any]]]:
+    """(tree path, record) of every kept tree, most recently given first."""
+    found = []
     try:
-        return [n for n in os.listdir(store.snapshots_dir) if n.startswith(start)]
+        names = os.listdir(store.snapshots_dir)
     except FileNotFoundError:
         return []
+    for name in names:
+        if not (name.startswith(PREFIX) and name.endswith(".json")):
+            continue
+        path = os.path.join(store.snapshots_dir, name)
+        try:
+            with open(path) as fh:
+                record = json.load(fh)
+            found.append((os.stat(path).st_mtime_ns, path[: -len(".json")], record))
+        except (OSError, ValueError):
+            continue
+    return [(tree, record) for _t, tree, record in sorted(found, key=lambda f: -f[0])]
 
 
-def give(store: Store, chain_id: str, tree: str) -> None:
-    """Keep ``tree`` (the files of the layers ending in ``chain_id``) for a later ``take``."""
-    path = os.path.join(
-        store.snapshots_dir, f"{PREFIX}{digest_hex(chain_id)}-{secrets.token_hex(4)}"
-    )
+def give(store: Store, tree: str, record: dict[str, Any]) -> None:
+    """Keep ``tree`` with its record (see the module docstring) for a later ``take``."""
+    path = os.path.join(store.snapshots_dir, PREFIX + secrets.token_hex(8))
     try:
+        with open(path + ".json.tmp", "w") as fh:
+            json.dump(record, fh)
         os.rename(tree, path)
-        os.utime(path)  # the eviction order: last given, last out
+        os.rename(path + ".json.tmp", path + ".json")  # written last: a record means a tree
     except OSError:
+        for leftover in (path + ".json.tmp", path + ".json"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
         return  # the caller deletes the tree as before
     _evict(store)
+
+
+def keep(
+    store: Store, cdir: str, layers: list[dict[str, Any]], chain: str | None, dirty: list[str]
+) -> None:
+    """Keep the tree of the container in ``cdir``: its image's ``layers`` (descriptors), the
+    chain id it holds exactly (None if changed), the paths its container changed."""
+    try:
+        with open(os.path.join(cdir, ORIGIN_NAME)) as fh:
+            origin = json.load(fh)
+    except (OSError, ValueError):
+        return  # made before records existed: deleted as before
+    n = origin.get("base_layers", 0)
+    record = {
+        "base": origin.get("base"),
+        "base_layers": n,
+        "layers": [layer["digest"] for layer in layers[n:]],
+        "dirty": dirty,
+        "chain": chain,
+    }
+    give(store, os.path.join(cdir, "rootfs"), record)
+
+
+def keep_finished(store: Store, cdir: str, layers: list[dict[str, Any]], chain: str) -> None:
+    """Keep a finished container's tree, as its image's (``chain``) if it changed nothing.
+
+    Finding out costs one walk of the tree's inodes against the manifest taken when it was
+    made. A directory whose only change is its times counts as unchanged: PRoot's binds over
+    missing paths (/etc/hosts in a minimal image) touch their parent, and the entries below a
+    directory are compared one by one anyway. (An xattr set on a directory is missed so.)"""
+    tree = os.path.join(cdir, "rootfs")
+    try:
+        before = load_manifest(os.path.join(cdir, MANIFEST_NAME))
+    except (OSError, ValueError):
+        return
+    dirty = []
+    for ch in compare_changes(tree, before):
+        st = os.lstat(ch.host_path) if ch.host_path else None
+        old = before.get(ch.path)
+        if st is None or old is None or not stat.S_ISDIR(st.st_mode):
+            dirty.append(ch.path)
+        elif [st.st_mode, st.st_uid, st.st_gid, st.st_ino] != [old[0], old[1], old[2], old[6]]:
+            dirty.append(ch.path)
+    keep(store, cdir, layers, None if dirty else chain, dirty)
+
+
+def _claim(tree: str, dest: str) -> bool:
+    try:
+        os.rename(tree, dest)
+    except OSError:
+        return False  # another process took it first
+    try:
+        os.unlink(tree + ".json")
+    except FileNotFoundError:
+        pass
+    return True
+
+
+def take(store: Store, chains: list[str], dest: str, *, at_least: int) -> dict[str, Any] | None:
+    """Move a tree holding exactly the first n (n >= ``at_least``, the most there is) of an
+    image's layers (``chains``: its chain ids, bottom first) to ``dest``; return its record
+    with ``n`` in "held", or None."""
+    by_chain: dict[str, tuple[str, dict[str, Any]]] = {}
+    for tree, record in _records(store):
+        if record.get("chain"):
+            by_chain.setdefault(record["chain"], (tree, record))
+    for n in range(len(chains), max(at_least, 1) - 1, -1):
+        found = by_chain.get(chains[n - 1])
+        if found is not None and _claim(found[0], dest):
+            return {**found[1], "held": n}
+    return None
+
+
+def take_any(store: Store, base: str, base_tree: str, dest: str) -> bool:
+    """Move any tree first copied from the flat tree ``base_tree`` (chain id ``base``) to
+    ``dest`` and make it that tree again; False if there is none (or it could not be)."""
+    for tree, record in _records(store):
+        if record.get("base") != base or not _claim(tree, dest):
+            continue
+        paths, opaque = layer_paths(store, record.get("layers", []))
+        if restore(dest, base_tree, paths | set(record.get("dirty", [])), opaque):
+            return True
+        safe_rmtree(dest)
+        return False
+    return False
 
 
 def settle(changes: Iterable[Change]) -> None:
@@ -73,55 +194,8 @@ def settle(changes: Iterable[Change]) -> None:
             os.utime(ch.host_path, ns=(ns, ns), follow_symlinks=False)
 
 
-def give_if_unchanged(store: Store, diff_ids: list[str], tree: str, manifest: str) -> None:
-    """Keep a finished container's tree if it still equals its image (per the manifest taken
-    when it was made): a ``run --rm`` that wrote nothing. Costs one walk of the tree's inodes.
-
-    A directory whose only change is its times counts as unchanged: PRoot's binds over missing
-    paths (/etc/hosts in a minimal image) touch their parent, and the entries below a directory
-    are compared one by one anyway. (An xattr set on a directory is missed that way.)"""
-    if not diff_ids:
-        return
-    try:
-        before = load_manifest(manifest)
-    except (OSError, ValueError):
-        return
-    for ch in compare_changes(tree, before):
-        st = os.lstat(ch.host_path) if ch.host_path else None
-        old = before.get(ch.path)
-        if st is None or old is None or not stat.S_ISDIR(st.st_mode):
-            return
-        if [st.st_mode, st.st_uid, st.st_gid, st.st_ino] != [old[0], old[1], old[2], old[6]]:
-            return
-    give(store, chain_ids(diff_ids)[-1], tree)
-
-
-def take(store: Store, chain_ids: list[str], dest: str, *, at_least: int = 1) -> int:
-    """Move the ready tree with the most of ``chain_ids`` (an image's chain, bottom first), and
-    at least ``at_least`` of them, to ``dest`` (which must not exist); returns how many layers
-    it holds, 0 if there is none. (Fewer layers than a flat base holds would mean extracting
-    more in Python than ``cp -a`` costs.)"""
-    for n in range(len(chain_ids), max(at_least, 1) - 1, -1):
-        for name in _names(store, chain_ids[n - 1]):
-            try:
-                os.rename(os.path.join(store.snapshots_dir, name), dest)
-                return n
-            except OSError:
-                continue  # another process took it first
-    return 0
-
-
 def _evict(store: Store) -> None:
-    aged = []
-    for name in _names(store):
-        try:
-            aged.append((os.stat(os.path.join(store.snapshots_dir, name)).st_mtime_ns, name))
-        except FileNotFoundError:
-            continue
-    for _mtime, name in sorted(aged)[:-MAX_READY]:
+    for tree, _record in _records(store)[MAX_READY:]:
         claim = os.path.join(store.tmp_path("ready-evict"), "tree")
-        try:
-            os.rename(os.path.join(store.snapshots_dir, name), claim)
-        except OSError:
-            pass  # taken meanwhile
+        _claim(tree, claim)
         safe_rmtree(os.path.dirname(claim))
