@@ -1,29 +1,21 @@
 """Every tutorial in examples/ executed top to bottom by nbclient with a real kernel, in each
 world of tests/worlds.py: as root (runtime probed: root), as an unprivileged user (userns) and
-as an unprivileged user without user namespaces (PRoot, as on Binder). The kernel runs as that
-world's user, from this venv's base Python with a world-readable copy of the venv's packages.
-Each run gets a fresh store and a copy of examples/; base images come from Docker Hub or, where
-it is unreachable, the local mirror (conftest.py).
+in a simulated Binder pod (scripts/binder-sim, containerd's RuntimeDefault seccomp: PRoot); lesson
+01 also in the k3s AppArmor pod (mounts refused: PRoot). The kernel runs as that world's user,
+from this venv's base Python with a world-readable copy of the venv's packages. Each run gets a
+fresh store and a copy of examples/; base images come from Docker Hub or, where it is
+unreachable, the local mirror (conftest.py).
 
 Saved outputs are checked: no error output and no traceback anywhere, the layer graph as SVG,
 the cache-diff HTML for rebuilds, and the lesson's facts (01: the last build reuses
-`npm install`; the container prints the new message).
+`npm install`; the container prints the new message). In a Binder pod also: PRoot was chosen,
+the extension said so once with its cost, and the kernel with all it started stayed under
+600 MiB of anon+shmem with no OOM kill.
 
-Measured (2 CPUs shared with other test runs, load ~4; local mirror, seed images already made;
-wall time of the notebook execution, kernel start included), `pytest -s tests/notebooks`:
-
-| notebook | root | unprivileged | no-userns (PRoot) |
-|---|---|---|---|
-| 01-images-and-layers | 38 s | 34 s | 318 s |
-| 02-containers-and-commits | 34 s | 24 s | 164 s |
-| 03-whats-in-a-layer | 2.6 s | 2.7 s | 4.7 s |
-| 04-cache-deep-dive | 28 s | 34 s | ~100 s |
-
-PRoot is slow here because it has no copy-on-write: each container and each RUN step copies
-the image's ~40,000 files. Since copy mode copies the base's extracted tree with `cp -a`
-(snapshot/flat.py) instead of extracting layers each time, the no-userns runs measured 230 s
-(01) and 127 s (02), same load. `npm install` under ptrace is most of what remains. The first
-session on a machine without Docker Hub also bootstraps node:20 once (~65-125 s).
+Measured by benchmarks/tutorials.py (same worlds and runner; numbers and the breakdown per phase
+in benchmarks/RESULTS.md): in a Binder pod 01 takes ~75 s, 02 ~?, 03 ~6 s, 04 ~90 s, at a load
+of 6-11 on 2 cores. The first session on a machine without Docker Hub also bootstraps node:20
+once (~65-150 s).
 """
 
 from __future__ import annotations
