@@ -28,6 +28,7 @@ import json
 import os
 import secrets
 import stat
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -195,7 +196,23 @@ def settle(changes: Iterable[Change]) -> None:
 
 
 def _evict(store: Store) -> None:
+    """Claim the trees beyond MAX_READY and delete them in a background thread: deleting
+    40,000 files takes tens of seconds on a busy disk, which no cell should wait for. If the
+    process exits first (a CLI command), the claimed dir stays in tmp/ under our pid, and
+    ``system prune`` removes it as the leftover of a process that is gone."""
+    claimed = []
     for tree, _record in _records(store)[MAX_READY:]:
         claim = os.path.join(store.tmp_path("ready-evict"), "tree")
         _claim(tree, claim)
-        safe_rmtree(os.path.dirname(claim))
+        claimed.append(os.path.dirname(claim))
+    if claimed:
+        threading.Thread(target=_delete, args=(store, claimed), daemon=True).start()
+
+
+def _delete(store: Store, paths: list[str]) -> None:
+    try:
+        with store.writing("deleting kept trees"):  # a prune meanwhile waits, not races us
+            for path in paths:
+                safe_rmtree(path)
+    except OSError:
+        pass  # left to system prune
