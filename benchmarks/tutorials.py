@@ -18,7 +18,8 @@ started (what the OOM killer counts; page cache excluded), none for root (no cgr
 Phases (DOCKER_MAGICS_PHASES, docker_magics/phases.py): seconds summed over every container and
 RUN step of the notebook: rootfs (private tree: copy/extract), manifest (record its metadata),
 process (the container's processes: under ptrace in PRoot), changes (compare), layer (write),
-remove (delete a container's tree); "other" = wall minus their sum (kernel, Python, display).
+remove (delete a container's tree), keep (keep it instead, snapshot/ready.py); "other" = wall
+minus their sum (kernel, Python, display).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ NOTEBOOKS = {
     "03": "03-whats-in-a-layer",
     "04": "04-cache-deep-dive",
 }
-PHASES = ["rootfs", "manifest", "process", "changes", "layer", "remove"]
+PHASES = ["rootfs", "manifest", "process", "changes", "layer", "remove", "keep"]
 
 
 def _phases(path: str) -> dict[str, float]:

@@ -5,7 +5,8 @@ FILE; without it, ``phase`` costs one environment lookup. The phases are where a
 (PRoot) world spends its time: ``rootfs`` (a container's private tree: copy and extraction),
 ``manifest`` (recording that tree's inode metadata), ``process`` (the container's processes,
 under ptrace in PRoot), ``changes`` (comparing the tree with its manifest), ``layer`` (writing
-the change set as a layer) and ``remove`` (deleting a container's tree).
+the change set as a layer), ``remove`` (deleting a container's tree) and ``keep`` (keeping it
+for the next container instead, ``snapshot/ready.py``).
 """
 
 from __future__ import annotations
