@@ -13,9 +13,9 @@ the extension said so once with its cost, and the kernel with all it started sta
 600 MiB of anon+shmem with no OOM kill.
 
 Measured by benchmarks/tutorials.py (same worlds and runner; numbers and the breakdown per phase
-in benchmarks/RESULTS.md): in a Binder pod 01 takes ~75 s, 02 ~?, 03 ~6 s, 04 ~90 s, at a load
-of 6-11 on 2 cores. The first session on a machine without Docker Hub also bootstraps node:20
-once (~65-150 s).
+in benchmarks/TUTORIALS.md): in a Binder pod 01 takes ~55-75 s, 02 ~75 s, 03 ~6 s, 04 ~90 s,
+at a load of 6-11 on 2 cores. The first session on a machine without Docker Hub also
+bootstraps node:20 once (~65-150 s).
 """
 
 from __future__ import annotations
