@@ -426,8 +426,18 @@ class Engine:
     def prune(self) -> system.PruneReport:
         return system.prune_store(self.store)
 
+    def backend_cost(self) -> str:
+        """What the chosen backend costs against namespaces ("" where they work, or none does)."""
+        from .runtime.probe import COST
+
+        try:
+            return COST.get(self.backend().name, "")
+        except RuntimeBackendError:
+            return ""
+
     def info(self) -> dict[str, Any]:
         from .runtime import probe
+        from .runtime.probe import COST
 
         # `info` is the diagnostic: probe afresh (and refresh the store's cached answers).
         report = probe(refresh=True, cache_path=os.path.join(self.store.root, "runtime-probe.json"))
@@ -438,6 +448,7 @@ class Engine:
         return {
             "root": self.store.root,
             "runtime": chosen,
+            "cost": COST.get(chosen, ""),
             "probe": report,
             "images": len(self.store.index.entries()),
             "containers": len(self.store.containers.all()),

@@ -78,9 +78,15 @@ def token_url() -> Iterator[tuple[str, str]]:
 @pytest.fixture()
 def world(request: pytest.FixtureRequest) -> Iterator:
     """A ``tests.worlds.World`` named by the test's indirect parameter, removed afterwards."""
-    from .worlds import World, skip_unless_world
+    from .worlds import ALLOWED_BACKEND, World, skip_unless_world
 
     skip_unless_world(request.param)
     w = World(request.param)
-    yield w
-    w.close()
+    try:
+        allowed = ALLOWED_BACKEND.get(w.name)
+        if allowed:  # a world that lets only one backend work must get that one, not another
+            info = w.cli("info").stdout
+            assert f"Runtime:     {allowed}\n" in info, f"[{w.name}] probe chose otherwise:\n{info}"
+        yield w
+    finally:
+        w.close()

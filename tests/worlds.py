@@ -2,8 +2,11 @@
 
 - "root": this process's own privileges.
 - "unprivileged": uid/gid 65534 via setpriv (user namespaces still allowed).
-- "no-userns": uid 65534 inside `bwrap --disable-userns`, where creating a user namespace fails
-  as on Binder, so only PRoot is left.
+- "no-userns": uid 65534 inside `bwrap --disable-userns`, where creating a user namespace fails,
+  so only PRoot is left.
+- "binder" and "binder-k3s": a mybinder.org user pod as scripts/binder-sim makes it (uid 1000,
+  no_new_privs, 2 GB, 1 CPU) with containerd's RuntimeDefault seccomp profile (no namespaces at
+  all) or with every mount refused (k3s's AppArmor; user namespaces creatable).
 
 The package is copied to a world-readable directory and run with Debian's /usr/bin/python3,
 because the default Python may live under /root where other users cannot reach it.
@@ -34,7 +37,22 @@ NO_USERNS = [
     "/proc",
     "--",
 ]
-WORLDS = ["root", "unprivileged", "no-userns"]
+BINDER_SIM = os.path.join(ROOT, "scripts", "binder-sim", "binder-sim")
+BINDER_PROFILES = {"binder": "runtime-default", "binder-k3s": "k3s-apparmor"}
+WORLDS = ["root", "unprivileged", "no-userns", *BINDER_PROFILES]
+# The backend the probe must choose in each world where only one fits; choosing another fails.
+ALLOWED_BACKEND = {"no-userns": "proot", "binder": "proot", "binder-k3s": "proot"}
+
+
+def binder_sim(
+    profile: str, cmd: list[str], env: dict[str, str], cwd: str, report: str
+) -> list[str]:
+    """argv running ``cmd`` in a simulated Binder pod (binder-sim takes env and cwd as options)."""
+    argv = [BINDER_SIM, "--profile", profile, "--name", f"dm-test-{os.getpid()}", "-C", cwd]
+    argv += ["--report", report]
+    for key, value in env.items():
+        argv += ["-e", f"{key}={value}"]
+    return [*argv, "--", *cmd]
 
 
 def skip_unless_world(world: str) -> None:
@@ -46,6 +64,8 @@ def skip_unless_world(world: str) -> None:
         pytest.skip("needs setpriv (util-linux)")
     if world == "no-userns" and not shutil.which("bwrap"):
         pytest.skip("needs bwrap: apt-get install bubblewrap")
+    if world in BINDER_PROFILES and subprocess.run([PYTHON, "-c", "import seccomp"]).returncode:
+        pytest.skip("needs python3-seccomp: scripts/install-system-packages")
 
 
 class World:
@@ -53,6 +73,8 @@ class World:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # binder-sim runs as jovyan (uid 1000), the other worlds' users as nobody.
+        self.uid = 1000 if name in BINDER_PROFILES else 65534
         # Not under pytest's tmp dir: that sits in a 0700 directory other users cannot cross.
         base = self.base = tempfile.mkdtemp(prefix="dm-world-", dir="/tmp")
         os.chmod(base, 0o777)
@@ -73,15 +95,21 @@ class World:
                         os.chmod(os.path.join(dirpath, n), 0o755)
                     for n in filenames:
                         os.chmod(os.path.join(dirpath, n), 0o644)
-            os.chown(self.home, 65534, 65534)
+            os.chown(self.home, self.uid, self.uid)
             os.chmod(base, 0o777)
 
-    def prefix(self) -> list[str]:
+        # binder-sim's per-run line (exit, wall time, peak memory), one JSON object a line.
+        self.report = os.path.join(base, "binder-sim.jsonl")
+
+    def command(self, cmd: list[str], env: dict[str, str], cwd: str) -> list[str]:
+        """The argv that runs ``cmd`` as this world's user (pass ``env`` and ``cwd`` too)."""
+        if self.name in BINDER_PROFILES:
+            return binder_sim(BINDER_PROFILES[self.name], cmd, env, cwd, self.report)
         if self.name == "unprivileged":
-            return list(NOBODY)
+            return NOBODY + cmd
         if self.name == "no-userns":
-            return NOBODY + NO_USERNS
-        return []
+            return NOBODY + NO_USERNS + cmd
+        return cmd
 
     def cli(
         self, *args: str, runtime: str | None = None, check: bool = True, timeout: float = 120
@@ -96,7 +124,7 @@ class World:
             "LANG": "C.UTF-8",
         }
         proc = subprocess.run(
-            self.prefix() + cmd + list(args),
+            self.command(cmd + list(args), env, self.base),
             capture_output=True,
             text=True,
             env=env,

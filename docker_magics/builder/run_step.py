@@ -33,8 +33,11 @@ from ..engine.containers import (
 from ..errors import BuildError, RuntimeBackendError
 from ..layer.generate import write_layer
 from ..layer.owner import owner_ops
+from ..oci.digest import chain_ids
 from ..oci.image import descriptor
 from ..oci.mediatypes import OCI_LAYER
+from ..phases import phase
+from ..snapshot.ready import keep, settle
 from ..snapshot.unpack import adopt_upper
 from . import cachekey
 from .bind_mount import context_bind, stage_bind, writable
@@ -273,13 +276,20 @@ def _execute(
                     output_tail="\n".join(tail),
                 )
             changes = container_changes(store, c)
+            cdir = store.containers.dir(c.id)
             if not changes:
+                if c.rootfs_mode == "copy" and image.diff_ids:  # still the image's tree
+                    keep(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1], [])
                 return None, None
-            with store.blobs.writer() as writer:
+            with store.blobs.writer() as writer, phase("layer"):
                 write_layer(iter(changes), writer, owner_ops())  # type: ignore[arg-type]
                 diff_id = writer.commit()
             if c.rootfs_mode == "overlay":  # the next step's lower dir, without extracting it
-                adopt_upper(store, diff_id, os.path.join(store.containers.dir(c.id), "upper"))
+                adopt_upper(store, diff_id, os.path.join(cdir, "upper"))
+            else:  # the tree is now the next step's starting state: no copy for it
+                settle(changes)
+                chain = chain_ids([*image.diff_ids, diff_id])[-1]
+                keep(store, cdir, image.layers, chain, [ch.path for ch in changes])
         finally:
             remove_container(store, c.id, force=True)
     finally:

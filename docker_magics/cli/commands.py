@@ -308,6 +308,8 @@ def do_info(eng: Engine, args: Any, out: Output) -> int:
         return 0
     out.line(f"Store:       {info['root']}")
     out.line(f"Runtime:     {info['runtime']}")
+    if info["cost"]:
+        out.line(f"Cost:        {info['cost']}")
     out.line(f"Images:      {info['images']}")
     out.line(f"Containers:  {info['containers']}")
     out.line("Network:     host (the default) or none (run --network none, RUN --network=none)")

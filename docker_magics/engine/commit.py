@@ -11,6 +11,7 @@ from ..layer.mtree import load_manifest
 from ..layer.owner import owner_ops
 from ..oci.image import derive_config, descriptor, history_entry
 from ..oci.mediatypes import OCI_LAYER
+from ..phases import phase
 from ..snapshot.prepare import MANIFEST_NAME, RootfsPlan
 from ..store.containers import Container
 from ..store.images import Image
@@ -43,7 +44,8 @@ def _changes(plan: RootfsPlan, cdir: str) -> Iterator[Change]:
 
 
 def container_changes(store: Store, c: Container) -> list[Change]:
-    return list(_changes(plan_of(store, c), store.containers.dir(c.id)))
+    with phase("changes"):
+        return list(_changes(plan_of(store, c), store.containers.dir(c.id)))
 
 
 def diff_lines(store: Store, c: Container) -> list[str]:
@@ -62,9 +64,11 @@ def commit_container(
 ) -> Image:
     base = store.images.load(c.manifest_digest)
     with store.blobs.writer() as writer:
-        changes_ = _changes(plan_of(store, c), store.containers.dir(c.id))
-        write_layer(changes_, writer, owner_ops())  # type: ignore[arg-type]
-        diff_id = writer.commit()
+        with phase("changes"):
+            changes_ = list(_changes(plan_of(store, c), store.containers.dir(c.id)))
+        with phase("layer"):
+            write_layer(iter(changes_), writer, owner_ops())  # type: ignore[arg-type]
+            diff_id = writer.commit()
     cfg = dict(base.config.get("config") or {})
     for change in changes or []:
         apply_change(cfg, change)

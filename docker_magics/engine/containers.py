@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import (
     ConflictError,
+    DockerMagicsError,
     ImageReferenceError,
     Interrupted,
     NotFoundError,
@@ -20,7 +21,15 @@ from ..errors import (
     UsageError,
 )
 from ..layer.extract import safe_rmtree
-from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
+from ..oci.digest import chain_ids
+from ..phases import phase
+from ..snapshot.prepare import (
+    RootfsPlan,
+    plan_for,
+    prepare_copy,
+    prepare_overlay,
+)
+from ..snapshot.ready import keep_finished
 from ..store.containers import Container
 from ..store.store import Store
 from .logfile import CappedLog
@@ -122,7 +131,8 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     try:
         cdir = store.containers.dir(c.id)
         if mode == "overlay":
-            prepare_overlay(store, image, cdir)
+            with phase("rootfs"):
+                prepare_overlay(store, image, cdir)
         else:
             prepare_copy(store, image, cdir)
     except BaseException:
@@ -259,7 +269,8 @@ def start_container(
         )
 
     try:
-        code = _run_piped(run, log_path, out, err)
+        with phase("process"):
+            code = _run_piped(run, log_path, out, err)
     except KeyboardInterrupt as exc:
         # Docker's code for a process ended by SIGINT: the container was stopped on purpose.
         store.containers.update(c.id, state="exited", pid=None, exit_code=130, finished=time.time())
@@ -387,6 +398,15 @@ def remove_container(store: Store, name: str, *, force: bool = False) -> Contain
                 f"container {c.name} is running: stop it first, or use rm -f to kill and remove it"
             )
         c = stop_container(store, c, timeout=0.0, sig=signal.SIGKILL)
+    cdir = store.containers.dir(c.id)
+    if c.rootfs_mode == "copy" and os.path.isdir(os.path.join(cdir, "rootfs")):
+        with phase("keep"):  # kept for the next container (snapshot/ready.py), not deleted
+            try:
+                image = store.images.load(c.manifest_digest)
+            except DockerMagicsError:
+                image = None  # its image is gone: its layers' paths are unknown
+            if image is not None and image.diff_ids:
+                keep_finished(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1])
     _remove_dir(store, c.id)
     return c
 
@@ -400,7 +420,8 @@ def _remove_dir(store: Store, cid: str) -> None:
     with locked(store.containers.lock_path):
         for attempt in range(100):
             try:
-                safe_rmtree(store.containers.dir(cid))
+                with phase("remove"):
+                    safe_rmtree(store.containers.dir(cid))
                 return
             except OSError as exc:
                 if exc.errno != errno.ENOTEMPTY or attempt == 99:

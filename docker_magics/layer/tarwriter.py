@@ -9,10 +9,18 @@ from typing import BinaryIO
 
 from .owner import OwnerOps
 
-__all__ = ["LayerTarWriter", "source_date_epoch", "STRIP_XATTR_PREFIXES"]
+__all__ = ["LayerTarWriter", "layer_mtime", "source_date_epoch", "STRIP_XATTR_PREFIXES"]
 
 # Overlay bookkeeping and our own owner record describe the host, not the image.
 STRIP_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.", "user.docker_magics.")
+
+
+def layer_mtime(mtime: float, epoch: int | None) -> int:
+    """The mtime a layer records: whole seconds, clamped to SOURCE_DATE_EPOCH when set."""
+    whole = int(mtime)
+    if epoch is not None and whole > epoch:
+        whole = epoch
+    return max(whole, 0)
 
 
 def source_date_epoch() -> int | None:
@@ -126,10 +134,7 @@ class LayerTarWriter:
         self.entries = 0
 
     def _mtime(self, st: os.stat_result) -> int:
-        mtime = int(st.st_mtime)
-        if self._epoch is not None and mtime > self._epoch:
-            mtime = self._epoch
-        return max(mtime, 0)
+        return layer_mtime(st.st_mtime, self._epoch)
 
     def _write(self, data: bytes) -> None:
         self._buf += data

@@ -17,6 +17,26 @@ def load_ipython_extension(ipython: Any) -> None:
     unload_ipython_extension(ipython)  # %reload_ext: never two instances in configurables
     magics = DockerMagics(shell=ipython)
     ipython.register_magics(magics)  # also appends it to shell.configurables: %config works
+    _note_backend_once(magics)
+
+
+_NOTED: list[str] = []
+
+
+def _note_backend_once(magics: Any) -> None:
+    """Where no namespaces work (Binder), say once per kernel what runs containers and its cost,
+    so a learner knows why a step is slow before waiting for it."""
+    if _NOTED:
+        return
+    from ..errors import DockerMagicsError
+
+    try:
+        cost = magics.engine().backend_cost()
+    except DockerMagicsError:  # an unusable store is reported by the first magic that needs it
+        return
+    _NOTED.append(cost)
+    if cost:
+        print(f"docker-magics: {cost}. `%container info` shows what was tried and why.")
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -14,6 +14,7 @@ The pipe reaches EOF when the payload execs (close-on-exec) or every writer has 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from ..errors import RuntimeBackendError
 from . import _sys
 from .payload import FORWARDED_SIGNALS, close_fds, exit_code
+from .scratch import Scratch, prepare_scratch
 from .spec import ProcessSpec, RootfsSpec
 
 __all__ = [
@@ -38,7 +40,13 @@ OnStart = Callable[[int], None]
 
 
 class Backend:
-    """One way of running a process in a root filesystem ("root", "userns" or "proot")."""
+    """One way of running a process in a root filesystem ("root", "userns" or "proot").
+
+    ``run`` and ``exec`` are the one skeleton every backend shares (checks, scratch dir, the
+    forked child, its report); a backend supplies only the steps that differ: ``_check_rootfs``
+    and ``_prepare`` on the caller's side, ``_supervisor`` and ``_enter`` in the forked child,
+    and ``_after`` to undo what the child reported it created.
+    """
 
     name: str = ""
     supports_overlay: bool = False
@@ -55,7 +63,21 @@ class Backend:
         stderr: int | None = None,
         on_start: OnStart | None = None,
     ) -> int:
-        raise NotImplementedError
+        self._check_proc(proc)
+        self._check_rootfs(rootfs)
+        self._prepare(rootfs, proc)
+        scratch = prepare_scratch(proc)
+        report = Report()
+        try:
+            pid, rfd = spawn(
+                lambda rep: self._supervisor(rep, rootfs, proc, scratch), (stdin, stdout, stderr)
+            )
+            report = wait_report(pid, rfd, on_start)
+        finally:
+            self._after(report)
+            shutil.rmtree(scratch.path, ignore_errors=True)
+        report.raise_error()
+        return report.code
 
     def exec(
         self,
@@ -67,7 +89,34 @@ class Backend:
         stdout: int | None = None,
         stderr: int | None = None,
     ) -> int:
+        self._check_proc(proc)
+        pid, rfd = spawn(
+            lambda rep: self._enter(rep, target_pid, rootfs, proc), (stdin, stdout, stderr)
+        )
+        report = wait_report(pid, rfd, None)
+        report.raise_error()
+        return report.code
+
+    # --- what a backend supplies ----------------------------------------------------------
+
+    def _check_rootfs(self, rootfs: RootfsSpec) -> None:
+        """Raise RuntimeBackendError if this backend cannot run that kind of rootfs."""
+
+    def _prepare(self, rootfs: RootfsSpec, proc: ProcessSpec) -> None:
+        """Caller-side work before the fork (the scratch dir is made right after)."""
+
+    def _supervisor(
+        self, rep: Reporter, rootfs: RootfsSpec, proc: ProcessSpec, scratch: Scratch
+    ) -> int:
+        """In the forked child: start the container, report on ``rep``, return its exit code."""
         raise NotImplementedError
+
+    def _enter(self, rep: Reporter, target: int, rootfs: RootfsSpec, proc: ProcessSpec) -> int:
+        """In the forked child: run ``proc`` in the running container ``target``."""
+        raise NotImplementedError
+
+    def _after(self, report: Report) -> None:
+        """Caller-side cleanup from what the child reported (run even if the run failed)."""
 
     def _check_proc(self, proc: ProcessSpec) -> None:
         if not proc.argv:

@@ -4,7 +4,7 @@ Runs inside the container's new mount namespace, in its PID 1, before the root s
 
 Keeping the change set clean: the engine reads the overlay upper dir as the container's
 diff, so nothing we need only at run time may be created through the merged view. The
-caller prepares a *scratch* dir outside the rootfs (see ``prepare_scratch``) holding
+caller prepares a *scratch* dir outside the rootfs (see ``scratch.prepare_scratch``) holding
 private copies of /etc/hosts, /etc/resolv.conf, /etc/hostname and a *shim* tree. The shim
 is added as the bottom-most overlay lower layer; it holds empty files and directories for
 every mount point we need (etc/hosts, proc, dev, bind targets...). When the image lacks
@@ -22,19 +22,15 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
-from dataclasses import dataclass
 
 from . import _sys
 from .base import Reporter
-from .leftovers import owner_tag, sweep
 from .paths import contain
+from .scratch import ETC_FILES, Scratch
 from .spec import ProcessSpec, RootfsSpec
 
-__all__ = ["Scratch", "prepare_scratch", "assemble", "pivot", "overlay_options"]
+__all__ = ["assemble", "pivot", "overlay_options"]
 
-ETC_FILES = ("hosts", "resolv.conf", "hostname")
-SCRATCH_PREFIX = "docker-magics-rt-"
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 DEV_LINKS = {
     "fd": "/proc/self/fd",
@@ -46,52 +42,6 @@ DEV_LINKS = {
 # statvfs f_flag bits that share their value with MS_* and are locked in a user namespace:
 # a remount inside one must repeat them or it fails with EPERM.
 _LOCKED_FLAGS = _sys.MS_NOSUID | _sys.MS_NODEV | _sys.MS_NOEXEC | 1024 | 2048 | 4096
-
-
-@dataclass(frozen=True)
-class Scratch:
-    path: str  # private copies of the etc files
-    shim: str  # bottom overlay layer with placeholder mount points
-
-
-def prepare_scratch(proc: ProcessSpec, base: str | None = None) -> Scratch:
-    """Create the scratch dir in the caller (host side); the caller removes it afterwards."""
-    sweep(SCRATCH_PREFIX, base)  # what callers killed before their cleanup left behind
-    path = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{owner_tag()}-", dir=base)
-    os.chmod(path, 0o755)
-    shim = os.path.join(path, "shim")
-    for d in ("etc", "proc", "dev", "sys"):
-        os.makedirs(os.path.join(shim, d), mode=0o755)
-    for name in ETC_FILES:
-        open(os.path.join(shim, "etc", name), "w").close()
-    hosts = _read("/etc/hosts") or "127.0.0.1\tlocalhost\n"
-    if proc.hostname not in hosts.split():
-        hosts += f"127.0.0.1\t{proc.hostname}\n"
-    _write(os.path.join(path, "hosts"), hosts)
-    _write(os.path.join(path, "resolv.conf"), _read("/etc/resolv.conf"))
-    _write(os.path.join(path, "hostname"), proc.hostname + "\n")
-    for src, dst, _ro in proc.binds:
-        target = os.path.join(shim, dst.strip("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if os.path.isdir(src):
-            os.makedirs(target, exist_ok=True)
-        elif not os.path.exists(target):
-            open(target, "w").close()
-    return Scratch(path, shim)
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(path, 0o644)
 
 
 def overlay_options(rootfs: RootfsSpec, shim: str, *, userxattr: bool) -> tuple[str, str | None]:

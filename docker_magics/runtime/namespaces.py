@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import signal
 
 from ..errors import RuntimeBackendError
 from ..layer.extract import safe_rmtree
 from . import _sys
-from .base import Backend, OnStart, Report, Reporter, spawn, supervise, wait_report
-from .mounts import Scratch, assemble, pivot, prepare_scratch
+from .base import Backend, Report, Reporter, supervise
+from .mounts import assemble, pivot
 from .network import loopback_up
 from .payload import FORWARDED_SIGNALS, exec_payload, exit_code
+from .scratch import Scratch
 from .spec import ProcessSpec, RootfsSpec
 
 __all__ = ["NamespaceBackend", "write_id_maps"]
@@ -85,49 +85,16 @@ class NamespaceBackend(Backend):
         self.name = "userns" if userns else "root"
         self.supports_overlay = supports_overlay
 
-    def run(
-        self,
-        rootfs: RootfsSpec,
-        proc: ProcessSpec,
-        *,
-        stdin: int | None = None,
-        stdout: int | None = None,
-        stderr: int | None = None,
-        on_start: OnStart | None = None,
-    ) -> int:
-        self._check_proc(proc)
+    def _check_rootfs(self, rootfs: RootfsSpec) -> None:
         if rootfs.is_overlay and not self.supports_overlay:
             raise RuntimeBackendError(f"the {self.name} backend cannot mount overlays here")
+
+    def _prepare(self, rootfs: RootfsSpec, proc: ProcessSpec) -> None:
         if rootfs.is_overlay and rootfs.workdir:
             _reset_workdir(rootfs.workdir)
-        scratch = prepare_scratch(proc)
-        report = Report()
-        try:
-            pid, rfd = spawn(
-                lambda rep: self._supervisor(rep, rootfs, proc, scratch), (stdin, stdout, stderr)
-            )
-            report = wait_report(pid, rfd, on_start)
-        finally:
-            _remove_created(report)
-            shutil.rmtree(scratch.path, ignore_errors=True)
-        report.raise_error()
-        return report.code
 
-    def exec(
-        self,
-        target_pid: int,
-        rootfs: RootfsSpec,
-        proc: ProcessSpec,
-        *,
-        stdin: int | None = None,
-        stdout: int | None = None,
-        stderr: int | None = None,
-    ) -> int:
-        self._check_proc(proc)
-        pid, rfd = spawn(lambda rep: self._enter(rep, target_pid, proc), (stdin, stdout, stderr))
-        report = wait_report(pid, rfd, None)
-        report.raise_error()
-        return report.code
+    def _after(self, report: Report) -> None:
+        _remove_created(report)
 
     # --- children -------------------------------------------------------------------------
 
@@ -179,7 +146,7 @@ class NamespaceBackend(Backend):
         rep.close()
         os._exit(_init_loop(payload))
 
-    def _enter(self, rep: Reporter, target: int, proc: ProcessSpec) -> int:
+    def _enter(self, rep: Reporter, target: int, rootfs: RootfsSpec, proc: ProcessSpec) -> int:
         """setns into a running container's namespaces (user first), then fork the payload."""
         names = ["ipc", "uts", "pid", "mnt"]
         for ns in ("net", "user"):  # joined only when the container has its own

@@ -24,10 +24,10 @@ import time
 
 from ..errors import RuntimeBackendError
 from . import _sys, seccomp
-from .base import Backend, OnStart, Report, Reporter, spawn, wait_report
-from .mounts import prepare_scratch
+from .base import Backend, Reporter
 from .paths import contain
 from .payload import FORWARDED_SIGNALS, container_env, exit_code, reset_signals, resolve_command
+from .scratch import Scratch
 from .spec import ProcessSpec, RootfsSpec
 
 __all__ = ["PRootBackend", "find_proot", "proot_env", "proot_command"]
@@ -233,40 +233,23 @@ class PRootBackend(Backend):
     supports_overlay = False
     read_only_binds = False
 
-    def run(
-        self,
-        rootfs: RootfsSpec,
-        proc: ProcessSpec,
-        *,
-        stdin: int | None = None,
-        stdout: int | None = None,
-        stderr: int | None = None,
-        on_start: OnStart | None = None,
-    ) -> int:
-        self._check_proc(proc)
+    def _check_rootfs(self, rootfs: RootfsSpec) -> None:
         if rootfs.directory is None:
             raise RuntimeBackendError("the proot backend runs only a directory rootfs (no overlay)")
-        proot = find_proot()
-        root = os.path.realpath(rootfs.directory)
+        find_proot()
+
+    def _supervisor(
+        self, rep: Reporter, rootfs: RootfsSpec, proc: ProcessSpec, scratch: Scratch
+    ) -> int:
+        root = os.path.realpath(str(rootfs.directory))
         env = container_env(proc, contain(root, "/etc/passwd"))
         command, code, message = resolve_command(proc.argv[0], env, root=root)
         if command is None:
-            os.write(2 if stderr is None else stderr, f"docker-magics: {message}\n".encode())
+            os.write(2, f"docker-magics: {message}\n".encode())
             return code
         os.makedirs(contain(root, proc.cwd), exist_ok=True)  # Docker creates a missing WORKDIR
-        scratch = prepare_scratch(proc)
-        report = Report()
-        try:
-            cmd = proot_command(proot, root, proc, command, scratch.path)
-            stdio = (stdin, stdout, stderr)
-            pid, rfd = spawn(
-                lambda rep: _supervise_proot(rep, cmd, proot_env(env), proc.network), stdio
-            )
-            report = wait_report(pid, rfd, on_start)
-        finally:
-            shutil.rmtree(scratch.path, ignore_errors=True)
-        report.raise_error()
-        return report.code
+        cmd = proot_command(find_proot(), root, proc, command, scratch.path)
+        return _supervise_proot(rep, cmd, proot_env(env), proc.network)
 
     def exec(
         self,

@@ -8,19 +8,22 @@ copy:    a private flattened tree (for PRoot, or where overlay mounts are refuse
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from ..layer.extract import safe_rmtree
 from ..layer.mtree import save_manifest, take_manifest
+from ..oci.digest import chain_ids
+from ..phases import phase
 from ..store.images import Image
 from ..store.store import Store
 from .flat import copy_tree, ensure_flat, flat_base
+from .ready import MANIFEST_NAME, ORIGIN_NAME, take, take_any
 from .unpack import ensure_unpacked, unpack_into
 
 __all__ = ["RootfsPlan", "prepare_overlay", "prepare_copy", "lower_dirs", "MANIFEST_NAME"]
-
-MANIFEST_NAME = "rootfs.mtree.json"
 
 
 @dataclass(frozen=True)
@@ -71,24 +74,50 @@ def prepare_overlay(store: Store, image: Image, cdir: str) -> RootfsPlan:
 
 def prepare_copy(store: Store, image: Image, cdir: str) -> RootfsPlan:
     rootfs = os.path.join(cdir, "rootfs")
+    with phase("rootfs"):
+        origin = _fill_copy(store, image, rootfs)
+    with open(os.path.join(cdir, ORIGIN_NAME), "w") as fh:
+        json.dump(origin, fh)
+    with phase("manifest"):
+        save_manifest(take_manifest(rootfs), os.path.join(cdir, MANIFEST_NAME))
+    return RootfsPlan(mode="copy", directory=rootfs)
+
+
+def _fill_copy(store: Store, image: Image, rootfs: str) -> dict[str, Any]:
+    """Fill ``rootfs``; returns its origin (the flat tree it came from, see ready.py)."""
     if os.path.exists(rootfs):
         safe_rmtree(rootfs)
-    os.makedirs(rootfs)
     name = image_name(image)
     pairs = list(zip(image.layers, image.diff_ids))
+    origin: dict[str, Any] = {"base": None, "base_layers": 0}
     done = 0
     if pairs:
-        # The base's extracted tree, copied natively; only the layers above it are extracted.
         base = flat_base(store, image)
-        if copy_tree(ensure_flat(store, image, base, name), rootfs):
-            done = base
+        chains = chain_ids(list(image.diff_ids))
+        # A kept tree: as it is if it holds (at least the base of) these layers, else any of
+        # the same base made the base again; only without one is the base's tree copied.
+        kept = take(store, chains, rootfs, at_least=base)
+        if kept is not None:
+            done = kept["held"]
+            origin = {"base": kept["base"], "base_layers": kept["base_layers"]}
         else:
-            safe_rmtree(rootfs)
-            os.makedirs(rootfs)
+            flat = ensure_flat(store, image, base, name)
+            if take_any(store, chains[base - 1], flat, rootfs) or _copy(flat, rootfs):
+                done = base
+                origin = {"base": chains[base - 1], "base_layers": base}
+    if not os.path.isdir(rootfs):
+        os.makedirs(rootfs)
     for layer, diff_id in pairs[done:]:
         unpack_into(store, layer, diff_id, rootfs, overlay=False, image=name)
-    save_manifest(take_manifest(rootfs), os.path.join(cdir, MANIFEST_NAME))
-    return RootfsPlan(mode="copy", directory=rootfs)
+    return origin
+
+
+def _copy(flat: str, rootfs: str) -> bool:
+    os.makedirs(rootfs)
+    if copy_tree(flat, rootfs):
+        return True
+    safe_rmtree(rootfs)  # the layers are extracted instead
+    return False
 
 
 def plan_for(cdir: str, mode: str, store: Store, image: Image) -> RootfsPlan:

@@ -17,26 +17,24 @@ CASES = [
     ("root", "proot"),
     ("unprivileged", "userns"),
     ("unprivileged", "proot"),
-    ("no-userns", None),  # must choose PRoot by itself
+    ("binder", None),  # a Binder pod (containerd's RuntimeDefault seccomp): must choose PRoot
 ]
 IDS = [f"{w}-{r or 'auto'}" for w, r in CASES]
 
 
 @pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])
 def test_seed_walkthrough(busybox_tar, world, runtime):
-    if (runtime == "proot" or world.name == "no-userns") and not shutil.which("proot"):
+    if (runtime == "proot" or world.name == "binder") and not shutil.which("proot"):
         pytest.skip("needs proot: apt-get install proot")
     w = world
     shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
     os.chmod(os.path.join(w.base, "base.tar.gz"), 0o644)
     info = w.cli("info", runtime=runtime).stdout
     assert f"Runtime:     {runtime or 'proot'}" in info
+    assert ("Cost:        PRoot" in info) == ((runtime or "proot") == "proot")
     w.cli("import", "-m", "base rootfs", "base.tar.gz", "base:1")
 
-    # Inside `bwrap --disable-userns` the test harness's own single-id namespace makes chown to an
-    # unmapped id fail with EINVAL, which PRoot does not mask (shared/notes, runtime §11); Binder
-    # has no such namespace. So that world chowns to a mapped id.
-    owner = "0:0" if w.name == "no-userns" else "1000:1000"
+    owner = "1000:1000"
     install = (
         "mkdir -p /opt/tool && printf '#!/bin/sh\\necho tool v1\\n' > /opt/tool/run && "
         f"chmod 755 /opt/tool/run && chown {owner} /opt/tool/run && rm /bin/vi && "

@@ -31,7 +31,7 @@ def test_killed_cli_takes_its_container_down(busybox_tar, name, runtime):
         cmd += ["--runtime", runtime] if runtime else []
         cmd += ["run", "busybox", "sh", "-c", "sleep 7606 & sleep 7606"]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": w.pkg, "HOME": w.home}
-        proc = subprocess.Popen(w.prefix() + cmd, env=env, cwd=w.base)
+        proc = subprocess.Popen(w.command(cmd, env, w.base), env=env, cwd=w.base)
         try:
             deadline = time.monotonic() + 60
             while len(processes_with("sleep\0" + "7606")) < 2 and time.monotonic() < deadline:

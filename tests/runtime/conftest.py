@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from rt_helpers import backend_or_skip
+from worlds import BINDER_PROFILES, binder_sim, skip_unless_world
 
 from docker_magics.runtime import Backend, RootfsSpec
 
@@ -155,7 +156,8 @@ def package_copy() -> Iterator[Path]:
 
 @pytest.fixture
 def run_in_world(package_copy: Path):
-    """Run a snippet as uid 65534 ("userns" world) or also without user namespaces ("nouserns").
+    """Run a snippet as uid 65534 ("userns" world) or also without user namespaces ("nouserns"),
+    or as uid 1000 in a simulated Binder pod ("binder", "binder-k3s": tests/worlds.py).
 
     The snippet must assign a JSON-able ``result``; the helper returns it.
     """
@@ -167,6 +169,7 @@ def run_in_world(package_copy: Path):
 
     def run(snippet: str, world: str = "userns", timeout: float = 60) -> object:
         code = snippet + "\nimport json as _j\nprint('RESULT=' + _j.dumps(result))\n"
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(package_copy), "HOME": "/tmp"}
         cmd = ["setpriv", "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups"]
         if world == "nouserns":
             if not shutil.which("bwrap"):
@@ -174,7 +177,10 @@ def run_in_world(package_copy: Path):
             cmd += ["bwrap", "--unshare-user", "--disable-userns", "--bind", "/", "/"]
             cmd += ["--dev", "/dev", "--proc", "/proc", "--"]
         cmd += [SYSTEM_PYTHON, "-c", code]
-        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(package_copy), "HOME": "/tmp"}
+        if world in BINDER_PROFILES:  # jovyan in a simulated Binder pod instead of nobody
+            skip_unless_world(world)
+            report = os.path.join(package_copy, "binder-sim.jsonl")
+            cmd = binder_sim(BINDER_PROFILES[world], cmd[-3:], env, "/", report)
         done = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd="/"
         )

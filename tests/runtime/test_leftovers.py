@@ -11,7 +11,7 @@ import time
 
 from rt_helpers import run_capture, wait_for
 
-from docker_magics.runtime.mounts import SCRATCH_PREFIX
+from docker_magics.runtime.scratch import SCRATCH_PREFIX
 
 
 def _scratch_dirs(base: str) -> set[str]:

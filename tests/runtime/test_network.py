@@ -68,11 +68,11 @@ def test_modes():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("world", ["userns", "nouserns"])
+@pytest.mark.parametrize("world", ["userns", "nouserns", "binder", "binder-k3s"])
 def test_unprivileged_worlds(world, run_in_world, make_layout, token_url):
-    """As uid 65534 (Binder's case), with user namespaces and without them (PRoot)."""
+    """As uid 65534, with user namespaces and without them (PRoot); in the Binder pods (PRoot)."""
     url, token = token_url
-    layout = make_layout(overlay=False, owner=65534)
+    layout = make_layout(overlay=False, owner=1000 if world.startswith("binder") else 65534)
     snippet = f"""
 import tempfile
 from docker_magics.runtime import ProcessSpec, RootfsSpec, select
@@ -87,7 +87,7 @@ def fetch(network):
 result = dict(backend=backend.name, host=fetch("host"), none=fetch("none"))
 """
     result = run_in_world(snippet, world)
-    expected = "proot" if world == "nouserns" else "userns"
+    expected = "userns" if world == "userns" else "proot"
     assert result["backend"] == expected, f"the {world} world chose {result['backend']}"
     assert result["host"][:2] == [0, token], result
     code, out, err = result["none"]

@@ -3,7 +3,8 @@
 ``userns`` world: ``setpriv`` to nobody; the probe must pick "userns" and overlay must work
 with userxattr. ``nouserns`` world: additionally inside ``bwrap --disable-userns``, where
 creating a user namespace fails (ENOSPC) although the sysctls allow it; the probe must pick
-"proot" and still run containers.
+"proot" and still run containers. ``binder``/``binder-k3s``: a simulated Binder pod
+(scripts/binder-sim), where the probe must pick "proot" too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import stat
 import pytest
 
 NOBODY = 65534
+JOVYAN = 1000  # the Binder worlds' user
 
 pytestmark = pytest.mark.slow
 
@@ -57,8 +59,11 @@ result = dict(chosen=report.chosen, overlay=report.overlay, reasons=str(report),
 
 
 @pytest.mark.proot
-def test_nobody_without_userns_falls_back_to_proot(run_in_world, make_layout):
-    layout = make_layout(overlay=False, owner=NOBODY)
+@pytest.mark.parametrize("world", ["nouserns", "binder", "binder-k3s"])
+def test_without_userns_or_mounts_falls_back_to_proot(world, run_in_world, make_layout):
+    """No user namespace (bwrap --disable-userns, Binder's RuntimeDefault seccomp) or one in
+    which nothing can be mounted (Binder's k3s AppArmor): PRoot is the only backend left."""
+    layout = make_layout(overlay=False, owner=JOVYAN if world.startswith("binder") else NOBODY)
     snippet = (
         PRELUDE
         + f"""
@@ -69,10 +74,16 @@ result = dict(chosen=report.chosen, userns=report["userns"].reason, root=report[
               missing=run(backend, rootfs, "nope")[0])
 """
     )
-    result = run_in_world(snippet, "nouserns")
-    assert result["chosen"] == "proot", f"expected the proot fallback, probe chose {result}"
+    result = run_in_world(snippet, world)
+    assert result["chosen"] == "proot", f"[{world}] the probe chose {result['chosen']}"
     assert "not running as root" in result["root"]
-    assert "unshare" in result["userns"]
+    # info shows each rung the probe tried and the errno of the one that failed.
+    expected = {
+        "nouserns": "unshare(user+mount+pid+uts+ipc): ENOSPC",
+        "binder": "unshare(user+mount+pid+uts+ipc): EPERM",
+        "binder-k3s": "uid_map/gid_map ok; mount / private: EACCES",
+    }[world]
+    assert expected in result["userns"], result["userns"]
     assert result["run"] == [5, "0\n"]
     assert result["missing"] == 127
     assert (layout.directory / "made").read_text() == "hi\n"
