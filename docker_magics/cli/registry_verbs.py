@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ImageReferenceError, NotFoundError, UsageError
+from ..engine.standins import catalogue_names
 from ..oci.reference import parse_reference
 
 __all__ = ["register", "HANDLERS", "pull_missing"]
@@ -46,12 +47,13 @@ def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.Argum
     p = verb(
         sub,
         "bootstrap",
-        "Make a Debian base image with mmdebstrap from this machine's apt sources (no registry)",
+        "Make a base image here, without a registry: a stand-in for an official image "
+        f"({', '.join(catalogue_names())}), or any Debian suite with --suite",
     )
-    p.add_argument("reference", nargs="?", default="debian:bookworm", help="name for the image")
-    p.add_argument("--suite", help="Debian suite (default: the reference's tag)")
-    p.add_argument("--variant", default="minbase", help="mmdebstrap variant (default minbase)")
-    p.add_argument("--mode", choices=["root", "unshare", "fakechroot"], help="mmdebstrap mode")
+    p.add_argument("reference", nargs="?", default="debian:bookworm", help="the image to make")
+    p.add_argument("--suite", help="any Debian suite, by mmdebstrap (not a catalogue stand-in)")
+    p.add_argument("--variant", help="mmdebstrap variant with --suite (default minbase)")
+    p.add_argument("--refresh", action="store_true", help="make it again, not from the cache")
 
 
 def _insecure(p: argparse.ArgumentParser) -> None:
@@ -155,9 +157,18 @@ def do_logout(eng: Any, args: Any, out: Any) -> int:
 
 
 def do_bootstrap(eng: Any, args: Any, out: Any) -> int:
-    out.raw_err(b"Running mmdebstrap (takes a minute or more)...\n")
-    image = eng.bootstrap(args.reference, suite=args.suite, variant=args.variant, mode=args.mode)
-    out.line(image.id)
+    out.line(f"Making {args.reference} here (the first time takes a few minutes; then cached)")
+    image = eng.bootstrap(
+        args.reference,
+        suite=args.suite,
+        variant=args.variant,
+        refresh=args.refresh,
+        log=lambda msg: out.line(f"  {msg}"),
+    )
+    labels = (image.config.get("config") or {}).get("Labels") or {}
+    if "org.opencontainers.image.description" in labels:
+        out.line(labels["org.opencontainers.image.description"])
+    out.line(f"{args.reference}: {image.id} ({image.size / 1e6:.0f} MB)")
     return 0
 
 

@@ -181,7 +181,7 @@ def test_mirrors_and_insecure_hosts(tmp_path, monkeypatch):
 
 
 def test_bootstrap_sources_from_host_style_files(tmp_path):
-    from docker_magics.engine.pull import bootstrap_sources
+    from docker_magics.engine.aptsources import bootstrap_sources
 
     (tmp_path / "sources.list.d").mkdir()
     (tmp_path / "sources.list").write_text(
