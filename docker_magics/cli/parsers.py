@@ -262,6 +262,9 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     from .registry_verbs import register as _registry_verbs
 
     _registry_verbs(sub, _verb)
+    from .tutorial_verb import register as _tutorial_verb
+
+    _tutorial_verb(sub, _verb)
     from .view_verbs import add_view_parsers
 
     add_view_parsers(sub, _verb)

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..engine.standins import STAND_IN_LABEL, catalogue_names
 from ..errors import ImageReferenceError, NotFoundError, UsageError
-from ..engine.standins import catalogue_names
 from ..oci.reference import parse_reference
 
 __all__ = ["register", "HANDLERS", "pull_missing"]
@@ -84,7 +84,11 @@ def do_pull(eng: Any, args: Any, out: Any) -> int:
         out.line(ref.familiar)
         return 0
     out.line(f"Digest: {image.manifest_digest}")
-    out.line(f"Status: Image is up to date for {ref.familiar}")
+    labels = (image.config.get("config") or {}).get("Labels") or {}
+    if STAND_IN_LABEL in labels:
+        out.line(f"Status: a stand-in made here for {ref.familiar} (docker-magics bootstrap)")
+    else:
+        out.line(f"Status: Image is up to date for {ref.familiar}")
     return 0
 
 

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 
-from ..errors import BuildError, UsageError
+from ..errors import BuildError, NotFoundError, UsageError
 from ..layer.extract import safe_rmtree
 from ..oci.image import derive_config, descriptor, empty_config, history_entry
 from ..oci.mediatypes import OCI_LAYER
@@ -211,6 +211,13 @@ def _copy_image(src: Store, dst: Store, image: Image, ref: str) -> Image:
     return dst.images.resolve(ref)
 
 
+def _cached(cache: Store, name: str) -> Image | None:
+    try:
+        return cache.images.resolve(name)
+    except NotFoundError:
+        return None
+
+
 def stand_in(store: Store, name: str, *, log: Log = _quiet, refresh: bool = False) -> Image:
     """The stand-in for official image `name`, made once (cached), tagged `name` in `store`."""
     recipe = recipe_for(name)
@@ -219,13 +226,12 @@ def stand_in(store: Store, name: str, *, log: Log = _quiet, refresh: bool = Fals
 
         raise UsageError(f"no stand-in for {name}: bootstrap knows {', '.join(catalogue_names())}")
     cache = Store(cache_root())
-    with locked(cache.lock_path("bootstrap")), cache.writing(f"bootstrapping {recipe.name}"):
-        try:
-            made = None if refresh else cache.images.resolve(recipe.name)
-        except Exception:
-            made = None
-        if made is None:
-            made = make_stand_in(cache, recipe, log)
+    # A cache made once and shared read-only (by the tests, by a class) needs no lock to read.
+    made = None if refresh else _cached(cache, recipe.name)
+    if made is None:
+        with locked(cache.lock_path("bootstrap")), cache.writing(f"bootstrapping {recipe.name}"):
+            made = None if refresh else _cached(cache, recipe.name)  # made meanwhile?
+            made = made or make_stand_in(cache, recipe, log)
     ref = str(parse_reference(name))
     if os.path.realpath(cache.root) == os.path.realpath(store.root):
         return made

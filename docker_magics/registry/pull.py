@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import RegistryError, StoreError
 from ..oci.image import host_platform
 from ..oci.mediatypes import LAYER_TYPES, OCI_LAYER_ZSTD
-from ..oci.reference import Reference
+from ..oci.reference import DEFAULT_REGISTRY, Reference
 from ..store.store import Store
 from .client import Manifest, RegistryClient
 from .config import Endpoint, RegistryConfig
@@ -211,7 +211,7 @@ def _from_endpoints(
         try:
             result = attempt(client)
         except RegistryError as exc:
-            if len(endpoints) == 1:
+            if ref.registry != DEFAULT_REGISTRY:
                 raise
             tried.append(f"{ep.where}: {reason(exc, ep)}")
             continue

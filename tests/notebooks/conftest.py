@@ -12,8 +12,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def kernel_env_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A world-readable copy (hard links where possible) of this venv's site-packages and of
-    execute.py, for kernels run as another user: the checkout (and so .venv) may sit under a
+    """A world-readable copy (hard links where possible) of this venv's site-packages, for
+    kernels run as another user: the checkout (and so .venv) may sit under a
     directory that user cannot enter, such as /root or a 0700 temp dir."""
     import site
     import tempfile
@@ -39,8 +39,6 @@ def kernel_env_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     for dirpath, _dirs, _files in os.walk(base):
         os.chmod(dirpath, 0o755)
-    shutil.copy(os.path.join(os.path.dirname(__file__), "execute.py"), base)
-    os.chmod(os.path.join(base, "execute.py"), 0o644)
     try:
         yield base
     finally:
