@@ -76,9 +76,11 @@ def stand_in_env() -> dict[str, str]:
             os.environ.pop("DOCKER_MAGICS_STAND_IN_CACHE")
         else:
             os.environ["DOCKER_MAGICS_STAND_IN_CACHE"] = old
+    # Others copy the blobs and read the index (engine/bootstrap.py), never the snapshots.
     for dirpath, dirnames, filenames in os.walk(STAND_IN_CACHE):
-        for n in [*dirnames, ""]:
-            os.chmod(os.path.join(dirpath, n), 0o755)
+        if "snapshots" in dirnames:
+            dirnames.remove("snapshots")
+        os.chmod(dirpath, 0o755)
         for n in filenames:
             path = os.path.join(dirpath, n)
             if not os.path.islink(path):
