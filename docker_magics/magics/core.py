@@ -96,7 +96,9 @@ class DockerMagics(Magics):
         view = error_view(exc, command=command, output_tail=output_tail)
         display(view)
         hint = "" if isinstance(exc, DockerMagicsError) else f" {HINT}"
-        return CellFailed(f"{view.title}{hint}")
+        # The view above says what failed; the exception only stops the cell (and Run All), so
+        # its line does not repeat the message.
+        return CellFailed(f"the cell stopped here: the error is shown above{hint}")
 
     # -- %container -----------------------------------------------------------------------------
     def show(self, view: Any) -> None:
