@@ -3,9 +3,9 @@ build contexts, all made in code.
 
 - busybox: a ~2 MB root filesystem from Debian's static busybox (``tests/rootfs.py``).
 - Debian: ``docker-magics bootstrap debian:bookworm --variant minbase`` (mmdebstrap, ~170 MB),
-  made once and kept in a cache store (``--debian-store``, default ``~/.cache/docker-magics-bench``) because it takes
-  a minute and needs the apt sources; its single layer blob *is* the rootfs tarball, so both
-  builders import byte-identical trees.
+  made once and kept in a cache store (``--debian-store``, default
+  ``~/.cache/docker-magics-bench``) because it takes a minute and needs the apt sources; its
+  single layer blob *is* the rootfs tarball, so both builders import byte-identical trees.
 """
 
 from __future__ import annotations
