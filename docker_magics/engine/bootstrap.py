@@ -31,7 +31,7 @@ from ..store.store import Store
 from .aptsources import bootstrap_sources
 from .images import import_layer, import_tarball
 from .nodedist import NodePart, fetch_node, write_node_layer
-from .standins import SLIM_EXCLUDES, STAND_IN_LABEL, Recipe, recipe_for
+from .standins import RECIPES_VERSION, SLIM_EXCLUDES, STAND_IN_LABEL, Recipe, recipe_for
 
 __all__ = ["bootstrap_debian", "stand_in", "cache_root", "make_stand_in", "Log"]
 
@@ -157,7 +157,7 @@ def _config(recipe: Recipe, layers: list[tuple[str, str, str]], node: list[NodeP
             f"made locally by docker-magics as a stand-in for {recipe.name}: {what}"
         ),
         "org.opencontainers.image.ref.name": recipe.name,
-        STAND_IN_LABEL: "true",
+        STAND_IN_LABEL: RECIPES_VERSION,
         "io.github.docker-magics.provenance": provenance,
     }
     for diff_id, created_by, comment in layers:
@@ -213,9 +213,11 @@ def _copy_image(src: Store, dst: Store, image: Image, ref: str) -> Image:
 
 def _cached(cache: Store, name: str) -> Image | None:
     try:
-        return cache.images.resolve(name)
+        image = cache.images.resolve(name)
     except NotFoundError:
         return None
+    labels = (image.config.get("config") or {}).get("Labels") or {}
+    return image if labels.get(STAND_IN_LABEL) == RECIPES_VERSION else None
 
 
 def stand_in(store: Store, name: str, *, log: Log = _quiet, refresh: bool = False) -> Image:

@@ -11,7 +11,12 @@ import pytest
 
 from docker_magics.api import Engine
 from docker_magics.display.graph import collect_graph, text_tree, to_dot
-from docker_magics.engine.standins import STAND_IN_LABEL, catalogue_names, recipe_for
+from docker_magics.engine.standins import (
+    RECIPES_VERSION,
+    STAND_IN_LABEL,
+    catalogue_names,
+    recipe_for,
+)
 from docker_magics.errors import UsageError
 
 
@@ -31,7 +36,7 @@ def test_a_stand_in_says_what_it_is(tmp_path, monkeypatch):
     eng = Engine(str(tmp_path / "store"))
     image = eng.bootstrap("busybox")
     labels = eng.inspect("busybox")["Config"]["Labels"]
-    assert labels[STAND_IN_LABEL] == "true"
+    assert labels[STAND_IN_LABEL] == RECIPES_VERSION
     assert labels["org.opencontainers.image.description"].startswith(
         "made locally by docker-magics as a stand-in for busybox:latest: "
     )
