@@ -203,7 +203,9 @@ class Engine:
         from .engine import bootstrap as boot
         from .engine.standins import recipe_for
 
-        if suite is None and variant is None and recipe_for(ref) is not None:
+        debian = ref.split(":")[0].removeprefix("docker.io/").removeprefix("library/") == "debian"
+        if suite is None and variant is None and (recipe_for(ref) is not None or not debian):
+            # a stand-in from the catalogue; anything else not named debian is refused there
             return boot.stand_in(self.store, ref, log=log or (lambda _m: None), refresh=refresh)
         return boot.bootstrap_debian(self.store, ref, suite=suite, variant=variant or "minbase")
 

@@ -226,7 +226,10 @@ def stand_in(store: Store, name: str, *, log: Log = _quiet, refresh: bool = Fals
     if recipe is None:
         from .standins import catalogue_names
 
-        raise UsageError(f"no stand-in for {name}: bootstrap knows {', '.join(catalogue_names())}")
+        raise UsageError(
+            f"no stand-in for {name}: bootstrap knows {', '.join(catalogue_names())} "
+            "(and any Debian suite, with --suite SUITE)"
+        )
     cache = Store(cache_root())
     # A cache made once and shared read-only (by the tests, by a class) needs no lock to read.
     made = None if refresh else _cached(cache, recipe.name)
