@@ -161,7 +161,6 @@ def do_logout(eng: Any, args: Any, out: Any) -> int:
 
 
 def do_bootstrap(eng: Any, args: Any, out: Any) -> int:
-    out.line(f"Making {args.reference} here (the first time takes a few minutes; then cached)")
     image = eng.bootstrap(
         args.reference,
         suite=args.suite,

@@ -170,6 +170,7 @@ def make_stand_in(cache: Store, recipe: Recipe, log: Log = _quiet) -> Image:
     """Make `recipe` into the cache store and tag it there (no check whether it exists)."""
     epoch = _epoch()
     note = f"made locally by docker-magics as a stand-in for {recipe.name}"
+    log(f"{recipe.name}: making it here, once (a few minutes), then kept in {cache.root}")
     work = tempfile.mkdtemp(dir=cache.tmp_dir, prefix="bootstrap-")
     layers: list[tuple[str, str, str]] = []
     node: list[NodePart] = []
