@@ -91,6 +91,18 @@ def _mmdebstrap(
     return "mmdebstrap " + " ".join(shown)
 
 
+def _debian_release(tar: str) -> str:
+    """`Debian 12.12` from the rootfs's etc/debian_version (what the point release was)."""
+    import tarfile
+
+    with tarfile.open(tar) as tf:
+        for member in tf:
+            if member.name.lstrip("./") == "etc/debian_version" and member.isfile():
+                fh = tf.extractfile(member)
+                return f"Debian {fh.read().decode().strip()}" if fh else "Debian"
+    return "Debian"
+
+
 def _debian_layer(recipe: Recipe, out: str, work: str) -> str:
     extra: list[str] = []
     if recipe.slim:
@@ -98,9 +110,10 @@ def _debian_layer(recipe: Recipe, out: str, work: str) -> str:
         extra.append("--dpkgopt=path-include=/usr/share/doc/*/copyright")
     if recipe.python:  # upstream's pip installs into the image's Python; Debian's refuses to
         extra.append("--customize-hook=rm -f $1/usr/lib/python3.*/EXTERNALLY-MANAGED")
-    return _mmdebstrap(
+    by = _mmdebstrap(
         "bookworm", recipe.debian_variant, out, work, include=recipe.packages, extra=extra
     )
+    return f"{by} ({_debian_release(out)})"
 
 
 def _busybox_layer(out: str, mtime: int) -> str:
