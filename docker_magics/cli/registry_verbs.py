@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..engine.standins import STAND_IN_LABEL, catalogue_names
-from ..errors import ImageReferenceError, NotFoundError, UsageError
+from ..errors import ImageReferenceError, NotFoundError, RegistryError, UsageError
 from ..oci.reference import parse_reference
 
 __all__ = ["register", "HANDLERS", "pull_missing"]
@@ -84,12 +84,15 @@ def do_pull(eng: Any, args: Any, out: Any) -> int:
         out.line(ref.familiar)
         return 0
     out.line(f"Digest: {image.manifest_digest}")
+    out.line(f"Status: {_status(image, ref.familiar, 'Image is up to date for')}")
+    return 0
+
+
+def _status(image: Any, name: str, pulled: str) -> str:
     labels = (image.config.get("config") or {}).get("Labels") or {}
     if STAND_IN_LABEL in labels:
-        out.line(f"Status: a stand-in made here for {ref.familiar} (docker-magics bootstrap)")
-    else:
-        out.line(f"Status: Image is up to date for {ref.familiar}")
-    return 0
+        return f"a stand-in made here for {name} (docker-magics bootstrap)"
+    return f"{pulled} {name}"
 
 
 def pull_missing(eng: Any, name: str, out: Any) -> None:
@@ -114,10 +117,13 @@ def pull_missing(eng: Any, name: str, out: Any) -> None:
     where = ref.familiar.rsplit(":", 1)[0] if ref.tag else ref.familiar
     out.line(f"{ref.tag or ref.digest}: Pulling from {where}")
     with out.transfer(f"Pulling {ref.familiar}") as sink:
-        image = eng.pull(name, progress=sink)
+        try:
+            image = eng.pull(name, progress=sink)
+        except RegistryError as exc:  # the error's first words say what the user asked for
+            raise RegistryError(f"no such image locally: {ref.familiar}; {exc}") from None
         sink.done(f"Pulled {ref.familiar}")
     out.line(f"Digest: {image.manifest_digest}")
-    out.line(f"Status: Downloaded newer image for {ref.familiar}")
+    out.line(f"Status: {_status(image, ref.familiar, 'Downloaded newer image for')}")
 
 
 def do_push(eng: Any, args: Any, out: Any) -> int:

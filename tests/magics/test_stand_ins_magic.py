@@ -26,7 +26,9 @@ def test_stand_ins_off_then_on(ip, monkeypatch, tmp_path):
         ip.run_cell("%config DockerMagics.stand_ins = True")
         on = ip.cell("%container pull busybox")
         assert on.error is None, on.stderr
-        assert "busybox:latest: using a stand-in made here" in on.stdout
+        # the pull's live view keeps its notes in its final summary
+        assert "busybox:latest: using a stand-in made here" in on.text()
+        assert "busybox:latest: using a stand-in made here" in on.html()
         assert "Status: a stand-in made here for busybox:latest" in on.stdout
         assert on.stderr == ""
     finally:
