@@ -137,7 +137,7 @@ def _run(world: World, name: str, runtime: str | None, env_extra: dict[str, str]
         timeout=_budget(world.name, runtime),
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    assert lines, f"execute.py failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    assert lines, f"tutorial run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}"
     result = json.loads(lines[-1])
     return result, nbformat.read(out, as_version=4), open(html, encoding="utf-8").read()
 
