@@ -164,6 +164,9 @@ def _config(recipe: Recipe, layers: list[tuple[str, str, str]], node: list[NodeP
     what = recipe.what.format(node=versions.get("node", ""))
     if node:
         cfg["Env"] = cfg["Env"] + [f"NODE_VERSION={versions['node']}"]
+        # npm is pinned in a stand-in: its "new major version available" banner (on stderr,
+        # drawn as an error in a notebook) would only distract from the lesson.
+        cfg["Env"].append("NPM_CONFIG_UPDATE_NOTIFIER=false")
         if os.path.exists(HOST_CA):
             cfg["Env"].append(f"NODE_EXTRA_CA_CERTS={HOST_CA}")
     cfg["Cmd"] = list(recipe.cmd)

@@ -24,7 +24,7 @@ __all__ = [
 # Every stand-in carries this label, so views can tell it from a pulled image; its value is the
 # version of the recipes that made it: a cached stand-in of another version is made again.
 STAND_IN_LABEL = "io.github.docker-magics.stand-in"
-RECIPES_VERSION = "2"
+RECIPES_VERSION = "3"
 
 # What upstream's buildpack-deps:bookworm (the base of node:20 and python:3.11) is made of,
 # without its long list of -dev libraries: the download tools, version control, compilers.
