@@ -22,13 +22,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -38,40 +35,17 @@ sys.path.insert(0, REPO)
 from timing import Race, cli_env, peak_rss, run_cmd  # noqa: E402
 
 from docker_magics.api import Engine  # noqa: E402
+from tests.registry_server import RegistryNotStarted, start_registry  # noqa: E402
 
 RSS_TARGET_MB = 100
-CONFIG = """\
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: {data}
-http:
-  addr: 127.0.0.1:{port}
-  secret: docker-magics-bench
-"""
 
 
 def _registry(base: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cfg = os.path.join(base, "config.yml")
-    with open(cfg, "w") as fh:
-        fh.write(CONFIG.format(data=os.path.join(base, "data"), port=port))
-    proc = subprocess.Popen(["docker-registry", "serve", cfg], stderr=subprocess.DEVNULL)
-    host = f"127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://{host}/v2/", timeout=1).close()
-            return proc, host
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("docker-registry did not start")
+    try:
+        reg = start_registry(base, level="error")
+    except RegistryNotStarted as exc:
+        raise SystemExit(str(exc))
+    return reg.proc, reg.host
 
 
 def pulled_layer(store: str, name: str) -> tuple[str, int]:
@@ -95,7 +69,7 @@ def main() -> int:
     eng = Engine(args.store)
     if not any("debian:bookworm" in r for i in eng.images() for r in i.refs):
         print("bootstrapping debian:bookworm (mmdebstrap, about a minute, once)")
-        eng.bootstrap("debian:bookworm")
+        eng.bootstrap("debian:bookworm", variant="minbase")  # the 170 MB minbase, as measured
     image = eng.image("debian:bookworm")
     work = tempfile.mkdtemp(prefix="dm-bench-pull-")
     env = cli_env(os.path.join(work, "pycache"))

@@ -193,15 +193,22 @@ class Engine:
         ref: str = "debian:bookworm",
         *,
         suite: str | None = None,
-        variant: str = "minbase",
-        mode: str | None = None,
+        variant: str | None = None,
+        refresh: bool = False,
+        log: Any = None,
     ) -> Image:
-        """A Debian base image made locally by mmdebstrap from this machine's apt sources."""
-        from .engine import pull as registry_verbs
+        """A base image made here with no registry: a faithful stand-in for an official image
+        of the catalogue (`node:20`, `python:3.11-slim`, ...), cached and reproducible; or, given
+        `suite`/`variant`, any Debian suite made by mmdebstrap from this machine's apt sources."""
+        from .engine import bootstrap as boot
+        from .engine.standins import recipe_for
 
-        return registry_verbs.bootstrap(self.store, ref, suite=suite, variant=variant, mode=mode)
+        debian = ref.split(":")[0].removeprefix("docker.io/").removeprefix("library/") == "debian"
+        if suite is None and variant is None and (recipe_for(ref) is not None or not debian):
+            # a stand-in from the catalogue; anything else not named debian is refused there
+            return boot.stand_in(self.store, ref, log=log or (lambda _m: None), refresh=refresh)
+        return boot.bootstrap_debian(self.store, ref, suite=suite, variant=variant or "minbase")
 
-    # -- containers ---------------------------------------------------------------------------
     def backend(self) -> Any:
         return containers.backend_for(self.runtime_name, self.store)
 

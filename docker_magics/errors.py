@@ -146,6 +146,9 @@ class LayerError(DockerMagicsError):
 class RegistryError(DockerMagicsError):
     """A registry refused a request or answered something we cannot use."""
 
+    status: int | None = None  # the HTTP status, when a registry answered one
+    tried: list[str] = []  # noqa: RUF012 - for a Docker Hub pull: "where: why", per source
+
 
 class ImageReferenceError(DockerMagicsError, ValueError):
     """An image reference that does not follow Docker's syntax."""

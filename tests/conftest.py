@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from rootfs import have_busybox, make_busybox_tree, tar_tree  # noqa: E402
-from skipguard import SkipGuard, need_in_ci  # noqa: E402
+from skipguard import SkipGuard  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,26 +41,69 @@ def base_image(engine, busybox_tar):
     return "busybox:latest"
 
 
-@pytest.fixture(scope="session")
-def hub_env() -> Iterator[dict[str, str]]:
-    """Environment for notebook kernels: {} with Docker Hub, else the local mirror's URL (one
-    registry for the whole session, shared by the notebook and browser tests)."""
-    from .notebooks import mirror
+# Stand-ins the tutorials need, made once per machine and kept between sessions, readable by
+# every world's user (a kernel run as nobody reads them from here, it cannot enter /root).
+STAND_IN_CACHE = os.environ.get("DOCKER_MAGICS_TEST_STAND_INS", "/var/tmp/docker-magics-stand-ins")
+TUTORIAL_BASES = ["node:20", "node:20-slim", "busybox"]
+# Docker Hub out of reach for certain: a name that never resolves (RFC 6761), no public mirrors.
+OFFLINE = {"DOCKER_MAGICS_HUB": "registry-1.docker.invalid", "DOCKER_MAGICS_PUBLIC_MIRRORS": "off"}
 
-    if os.environ.get("DOCKER_MAGICS_REGISTRY_MIRRORS") or mirror.hub_reachable():
-        yield {}
-        return
-    for tool in ("docker-registry", "mmdebstrap"):
+
+def _hub_reachable() -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen("https://registry-1.docker.io/v2/", timeout=3).close()
+    except urllib.error.HTTPError:
+        return True  # 401 is the normal answer
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def stand_in_env() -> dict[str, str]:
+    """Environment for notebook kernels with Docker Hub unreachable and stand-ins opted in; the
+    tutorials' stand-ins are made first (minutes, once per machine: `bootstrap`)."""
+    from docker_magics.engine.bootstrap import stand_in
+    from docker_magics.store.store import Store
+
+    for tool in ("mmdebstrap", "npm"):
         if shutil.which(tool) is None:
-            need_in_ci(f"Docker Hub unreachable and no {tool} for the local mirror")
+            pytest.fail(f"the stand-ins need {tool}: run scripts/install-system-packages")
+    old = os.environ.get("DOCKER_MAGICS_STAND_IN_CACHE")
+    os.environ["DOCKER_MAGICS_STAND_IN_CACHE"] = STAND_IN_CACHE
     try:
-        m = mirror.start()
-    except Exception as exc:  # no route to apt sources for mmdebstrap, most likely
-        need_in_ci(f"Docker Hub unreachable and the local mirror could not be made: {exc}")
-    try:
-        yield m.env()
+        for name in TUTORIAL_BASES:
+            stand_in(Store(STAND_IN_CACHE), name)
     finally:
-        m.stop()
+        if old is None:
+            os.environ.pop("DOCKER_MAGICS_STAND_IN_CACHE")
+        else:
+            os.environ["DOCKER_MAGICS_STAND_IN_CACHE"] = old
+    # Others copy the blobs and read the index (engine/bootstrap.py), never the snapshots.
+    for dirpath, dirnames, filenames in os.walk(STAND_IN_CACHE):
+        if "snapshots" in dirnames:
+            dirnames.remove("snapshots")
+        os.chmod(dirpath, 0o755)
+        for n in filenames:
+            path = os.path.join(dirpath, n)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | 0o444)
+    return {
+        **OFFLINE,
+        "DOCKER_MAGICS_STAND_INS": "1",
+        "DOCKER_MAGICS_STAND_IN_CACHE": STAND_IN_CACHE,
+    }
+
+
+@pytest.fixture(scope="session")
+def hub_env(request) -> dict[str, str]:
+    """Environment for notebook kernels: {} with Docker Hub, else stand-ins made here."""
+    if os.environ.get("DOCKER_MAGICS_REGISTRY_MIRRORS") or _hub_reachable():
+        return {}
+    return request.getfixturevalue("stand_in_env")
 
 
 @pytest.fixture

@@ -46,6 +46,9 @@ class _PullLog:
             self.builder.emit({"event": "log", "id": self.sid, "stream": "pull", "data": text})
 
     def __call__(self, p: Progress) -> None:
+        if p.action == "note":  # where the image came from (a mirror, a stand-in made here)
+            self.line(p.message + "\n")
+            return
         if p.kind == "manifest":
             return
         name = f"{p.kind} {short_id(p.digest)}"
@@ -87,6 +90,6 @@ def resolve_image(builder: StepBuilder, ref: str, item: ins.Instruction, what: s
     try:
         image = pull(store, ref, RegistryOptions(progress=log))
     except DockerMagicsError as exc:
-        raise builder.error(item, f"{what}: not in the store, and the pull failed: {exc}")
+        raise builder.error(item, f"{what}: no such image locally, and the pull failed: {exc}")
     log.line(f"pulled {normalised}: {image.manifest_digest}\n")
     return image

@@ -21,6 +21,7 @@ from .management import MANAGEMENT_HANDLERS
 from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers
 from .registry_verbs import pull_missing
+from .tutorial_verb import HANDLERS as _tutorial_handlers
 from .view_verbs import VIEW_HANDLERS
 
 __all__ = ["HANDLERS"]
@@ -369,3 +370,4 @@ HANDLERS.update(_registry_handlers)
 HANDLERS["build"] = build_verb.do_build
 HANDLERS.update(VIEW_HANDLERS)
 HANDLERS.update(MANAGEMENT_HANDLERS)
+HANDLERS.update(_tutorial_handlers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import traceback
 
@@ -50,6 +51,8 @@ def _main(argv: list[str] | None) -> int:
     from .commands import HANDLERS
     from .output import Output
 
+    if args.stand_ins:  # read by every pull of this process, FROM and run included
+        os.environ["DOCKER_MAGICS_STAND_INS"] = "1"
     try:
         engine = Engine(args.root, runtime=args.runtime)
         return HANDLERS[args.verb](engine, args, Output(sys.stdout, _write_out, _write_err))

@@ -251,12 +251,20 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
         help="force a runtime backend (default: probe)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--stand-ins",
+        action="store_true",
+        help="when no registry has a Docker Hub image, use a stand-in made here (bootstrap)",
+    )
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
     _image_verbs(sub)
     _container_verbs(sub)
     from .registry_verbs import register as _registry_verbs
 
     _registry_verbs(sub, _verb)
+    from .tutorial_verb import register as _tutorial_verb
+
+    _tutorial_verb(sub, _verb)
     from .view_verbs import add_view_parsers
 
     add_view_parsers(sub, _verb)

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ImageReferenceError, NotFoundError, UsageError
+from ..engine.standins import STAND_IN_LABEL, catalogue_names
+from ..errors import ImageReferenceError, NotFoundError, RegistryError, UsageError
 from ..oci.reference import parse_reference
 
 __all__ = ["register", "HANDLERS", "pull_missing"]
@@ -46,12 +47,13 @@ def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.Argum
     p = verb(
         sub,
         "bootstrap",
-        "Make a Debian base image with mmdebstrap from this machine's apt sources (no registry)",
+        "Make a base image here, without a registry: a stand-in for an official image "
+        f"({', '.join(catalogue_names())}), or any Debian suite with --suite",
     )
-    p.add_argument("reference", nargs="?", default="debian:bookworm", help="name for the image")
-    p.add_argument("--suite", help="Debian suite (default: the reference's tag)")
-    p.add_argument("--variant", default="minbase", help="mmdebstrap variant (default minbase)")
-    p.add_argument("--mode", choices=["root", "unshare", "fakechroot"], help="mmdebstrap mode")
+    p.add_argument("reference", nargs="?", default="debian:bookworm", help="the image to make")
+    p.add_argument("--suite", help="any Debian suite, by mmdebstrap (not a catalogue stand-in)")
+    p.add_argument("--variant", help="mmdebstrap variant with --suite (default minbase)")
+    p.add_argument("--refresh", action="store_true", help="make it again, not from the cache")
 
 
 def _insecure(p: argparse.ArgumentParser) -> None:
@@ -82,8 +84,15 @@ def do_pull(eng: Any, args: Any, out: Any) -> int:
         out.line(ref.familiar)
         return 0
     out.line(f"Digest: {image.manifest_digest}")
-    out.line(f"Status: Image is up to date for {ref.familiar}")
+    out.line(f"Status: {_status(image, ref.familiar, 'Image is up to date for')}")
     return 0
+
+
+def _status(image: Any, name: str, pulled: str) -> str:
+    labels = (image.config.get("config") or {}).get("Labels") or {}
+    if STAND_IN_LABEL in labels:
+        return f"a stand-in made here for {name} (docker-magics bootstrap)"
+    return f"{pulled} {name}"
 
 
 def pull_missing(eng: Any, name: str, out: Any) -> None:
@@ -108,10 +117,13 @@ def pull_missing(eng: Any, name: str, out: Any) -> None:
     where = ref.familiar.rsplit(":", 1)[0] if ref.tag else ref.familiar
     out.line(f"{ref.tag or ref.digest}: Pulling from {where}")
     with out.transfer(f"Pulling {ref.familiar}") as sink:
-        image = eng.pull(name, progress=sink)
+        try:
+            image = eng.pull(name, progress=sink)
+        except RegistryError as exc:  # the error's first words say what the user asked for
+            raise RegistryError(f"no such image locally: {ref.familiar}; {exc}") from None
         sink.done(f"Pulled {ref.familiar}")
     out.line(f"Digest: {image.manifest_digest}")
-    out.line(f"Status: Downloaded newer image for {ref.familiar}")
+    out.line(f"Status: {_status(image, ref.familiar, 'Downloaded newer image for')}")
 
 
 def do_push(eng: Any, args: Any, out: Any) -> int:
@@ -155,9 +167,17 @@ def do_logout(eng: Any, args: Any, out: Any) -> int:
 
 
 def do_bootstrap(eng: Any, args: Any, out: Any) -> int:
-    out.raw_err(b"Running mmdebstrap (takes a minute or more)...\n")
-    image = eng.bootstrap(args.reference, suite=args.suite, variant=args.variant, mode=args.mode)
-    out.line(image.id)
+    image = eng.bootstrap(
+        args.reference,
+        suite=args.suite,
+        variant=args.variant,
+        refresh=args.refresh,
+        log=lambda msg: out.line(f"  {msg}"),
+    )
+    labels = (image.config.get("config") or {}).get("Labels") or {}
+    if "org.opencontainers.image.description" in labels:
+        out.line(labels["org.opencontainers.image.description"])
+    out.line(f"{args.reference}: {image.id} ({image.size / 1e6:.0f} MB)")
     return 0
 
 

@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 LABEL_WIDTH = 46
+# How the history of a stand-in's layers begins (engine/bootstrap.py writes it).
+MADE_HERE = "made locally by docker-magics"
 DOT = "dot"  # the graphviz program; tests point it elsewhere
 
 
@@ -56,6 +58,7 @@ class LayerNode:
     size: int
     instruction: str
     mark: str = ""  # "cached" or "built" in the last build, else ""
+    made_here: bool = False  # a layer of a stand-in `bootstrap` made (not pulled)
 
 
 @dataclass
@@ -114,6 +117,9 @@ def _add_image(data: GraphData, image: Any, marks: Mapping[str, str]) -> None:
     layers = image.layers
     steps = [h for h in image.config.get("history", [])]
     made = [_layer_label(h) for h in steps if not h.get("empty_layer")]
+    here = [
+        str(h.get("comment", "")).startswith(MADE_HERE) for h in steps if not h.get("empty_layer")
+    ]
     trailing: list[str] = []
     for h in reversed(steps):
         if not h.get("empty_layer"):
@@ -133,6 +139,7 @@ def _add_image(data: GraphData, image: Any, marks: Mapping[str, str]) -> None:
             size=int(desc.get("size", 0)),
             instruction=made[i] if i < len(made) else "(no history)",
             mark=mark,
+            made_here=here[i] if i < len(here) else False,
         )
     tags = sorted(_familiar(r) for r in image.refs)
     data.images.append(
@@ -169,6 +176,15 @@ _COLORS = {
     "built": ("#fff1d0", "#c77700", "BUILT in last build"),
     "": ("#eef3fb", "#6d86b0", ""),
 }
+# A base layer made here by `bootstrap`, not pulled: its own colour and a dashed outline.
+_MADE_HERE = ("#f4ecfa", "#7b3fa0", "made here")
+
+
+def _style(layer: LayerNode) -> tuple[str, str, str, str]:
+    """Fill, line, note and DOT style of a layer node."""
+    if layer.made_here and not layer.mark:
+        return (*_MADE_HERE, "rounded,filled,dashed")
+    return (*_COLORS.get(layer.mark, _COLORS[""]), "rounded,filled")
 
 
 def _hl(text: str) -> str:
@@ -200,7 +216,7 @@ def to_dot(data: GraphData, prefix: str | None = None) -> str:
     ]
     for n, layer in enumerate(data.layers.values()):
         ids[layer.key] = f"L{n}"
-        fill, line, note = _COLORS.get(layer.mark, _COLORS[""])
+        fill, line, note, style = _style(layer)
         meta = f"{human_size(layer.size)} · {layer.diff_id.split(':')[-1][:12]}"
         label = f"<b>{_hl(short(layer.instruction, LABEL_WIDTH))}</b>"
         label += f'<br/><font point-size="8" color="#555555">{_hl(meta)}</font>'
@@ -208,6 +224,7 @@ def to_dot(data: GraphData, prefix: str | None = None) -> str:
             label += f'<br/><font point-size="8" color="{line}"><b>{_hl(note)}</b></font>'
         out.append(
             f'  L{n} [id="{prefix}_L{n}", label=<{label}>, fillcolor="{fill}", color="{line}",'
+            f' style="{style}",'
             f" tooltip={_q(layer.instruction or '(no history)')}];"
         )
     for layer in data.layers.values():
@@ -278,7 +295,9 @@ def _children(data: GraphData) -> tuple[dict[str | None, list[LayerNode]], dict[
 
 
 def _layer_text(layer: LayerNode) -> str:
-    mark = f"  [{layer.mark.upper()}]" if layer.mark else ""
+    mark = (
+        f"  [{layer.mark.upper()}]" if layer.mark else ("  [made here]" if layer.made_here else "")
+    )
     return f"{human_size(layer.size):>7}  {short(layer.instruction, 60)}{mark}"
 
 
@@ -334,7 +353,7 @@ def html_tree(data: GraphData) -> str:
     def walk(key: str | None) -> str:
         items = [image_li(i) for i in on_top.get(key, [])] if key is not None else []
         for layer in kids.get(key, []):
-            fill, line, note = _COLORS.get(layer.mark, _COLORS[""])
+            fill, line, note, _s = _style(layer)
             tag = f' <b style="color:{line}">{esc(note)}</b>' if note else ""
             items.append(
                 f'<li><span title="{esc(layer.instruction)}"><code>'

@@ -23,25 +23,22 @@ from ..store.images import Image
 from ..store.store import Store
 from .changes import apply_change
 
-__all__ = ["import_tarball", "remove_image", "history_rows", "HistoryRow", "inspect_image"]
+__all__ = [
+    "import_layer",
+    "import_tarball",
+    "remove_image",
+    "history_rows",
+    "HistoryRow",
+    "inspect_image",
+]
 
 
-def import_tarball(
-    store: Store,
-    src: BinaryIO,
-    *,
-    ref: str | None,
-    message: str | None = None,
-    changes: list[str] | None = None,
-    source_name: str = "-",
-) -> Image:
-    """`docker import`: one layer from a rootfs tarball, checked by extracting it before storing.
+def import_layer(store: Store, src: BinaryIO, source_name: str = "-") -> str:
+    """One layer blob from a tarball, checked by extracting it before storing; its diff_id.
 
     The extraction doubles as the layer's snapshot, so a hostile or corrupt tar is refused before
-    any blob or tag exists, and a good one is ready to run.
+    any blob exists, and a good one is ready to run.
     """
-    if ref:
-        parse_reference(ref)  # fail on a bad name before doing any work
     staging = store.tmp_path("import")
     writer = store.blobs.writer()
     try:
@@ -58,6 +55,22 @@ def import_tarball(
     finally:
         writer.abort()
         safe_rmtree(staging)
+    return diff_id
+
+
+def import_tarball(
+    store: Store,
+    src: BinaryIO,
+    *,
+    ref: str | None,
+    message: str | None = None,
+    changes: list[str] | None = None,
+    source_name: str = "-",
+) -> Image:
+    """`docker import`: one layer from a rootfs tarball (see `import_layer`), then the image."""
+    if ref:
+        parse_reference(ref)  # fail on a bad name before doing any work
+    diff_id = import_layer(store, src, source_name)
     config = empty_config()
     cfg = config["config"]
     for change in changes or []:

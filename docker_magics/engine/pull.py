@@ -1,4 +1,4 @@
-"""Engine verbs over the registry client: pull, push, login/logout, and `bootstrap` (mmdebstrap).
+"""Engine verbs over the registry client: pull, push, login/logout.
 
 A pull is all or nothing: every blob is checked against its descriptor's digest and size while it
 streams into the store, and only when all of them are in is the tag written. If anything fails,
@@ -15,21 +15,15 @@ the blob on a local registry), and the first unpack does that work anyway.
 
 from __future__ import annotations
 
-import glob
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 
-from ..errors import BuildError, ImageReferenceError, NotFoundError, RegistryError, UsageError
-from ..layer.extract import safe_rmtree
-from ..oci.reference import DEFAULT_REGISTRY, parse_reference
+from ..errors import ImageReferenceError, NotFoundError, RegistryError, UsageError
+from ..oci.reference import DEFAULT_REGISTRY, Reference, parse_reference
 from ..registry.client import RegistryClient
 from ..registry.config import load_config
 from ..registry.credentials import remove_auth, store_auth
-from ..registry.progress import ProgressFn, ignore
+from ..registry.progress import Progress, ProgressFn, ignore
 from ..registry.pull import pull_image
 from ..registry.push import CHUNK_SIZE, PushResult, push_image
 from ..registry.sources import record_source
@@ -44,7 +38,6 @@ __all__ = [
     "push",
     "login",
     "logout",
-    "bootstrap",
 ]
 
 
@@ -58,15 +51,59 @@ class RegistryOptions:
     transport: Transport | None = None
     progress: ProgressFn = ignore
     chunk_size: int = CHUNK_SIZE
+    stand_ins: bool | None = None  # None: DOCKER_MAGICS_STAND_INS decides
+
+    def wants_stand_ins(self) -> bool:
+        if self.stand_ins is not None:
+            return self.stand_ins
+        return os.environ.get("DOCKER_MAGICS_STAND_INS", "").lower() in ("1", "true", "yes", "on")
+
+    def note(self, message: str) -> None:
+        self.progress(Progress("", "note", kind="note", message=message))
+
+
+HOW_TO_OPT_IN = (
+    "%config DockerMagics.stand_ins = True in a notebook, --stand-ins on the command line, "
+    "or DOCKER_MAGICS_STAND_INS=1"
+)
 
 
 def pull(store: Store, name: str, opts: RegistryOptions | None = None) -> Image:
     """`docker pull NAME`: download and verify every blob, then tag. Returns the image.
 
+    A Docker Hub name tries the hub, the public mirrors and the configured mirrors; if all fail
+    and the user opted in, a stand-in made here (`bootstrap`) takes its place, said plainly.
     Layers are unpacked (and their diff_ids checked) on first use, not here.
     """
     opts = opts or RegistryOptions()
     ref = parse_reference(name)
+    try:
+        return _pull(store, ref, opts)
+    except RegistryError as exc:
+        if not exc.tried:
+            raise
+        return _fall_back(store, ref, exc.tried, opts)
+
+
+def _fall_back(store: Store, ref: Reference, tried: list[str], opts: RegistryOptions) -> Image:
+    from .standins import recipe_for
+
+    recipe = recipe_for(ref.familiar)
+    why = "; ".join(tried)
+    if recipe is not None and opts.wants_stand_ins():
+        from .bootstrap import stand_in
+
+        opts.note(f"{ref.familiar}: no registry has it here ({why})")
+        opts.note(f"{ref.familiar}: using a stand-in made here ({recipe.what.format(node='20')})")
+        return stand_in(store, str(ref), log=opts.note)
+    if recipe is not None:
+        todo = f"check this machine's network, or use a stand-in made here: {HOW_TO_OPT_IN}"
+    else:
+        todo = "check the name and this machine's network, or configure a mirror that has it"
+    raise RegistryError(f"cannot pull {ref.familiar}: {why}. To go on: {todo}") from None
+
+
+def _pull(store: Store, ref: Reference, opts: RegistryOptions) -> Image:
     config = load_config(store.root, mirrors=opts.mirrors, insecure=opts.insecure)
     written: list[str] = []
     with store.writing():
@@ -93,6 +130,8 @@ def pull(store: Store, name: str, opts: RegistryOptions | None = None) -> Image:
             raise
         for layer in result.layers:
             record_source(store, layer["digest"], ref.name)
+    if result.tried:
+        opts.note(f"{ref.familiar}: from {result.endpoint} ({'; '.join(result.tried)})")
     return store.images.resolve(str(ref))
 
 
@@ -114,7 +153,10 @@ def pull_if_missing(store: Store, name: str, opts: RegistryOptions | None = None
         parse_reference(name)
     except ImageReferenceError:
         raise NotFoundError(f"no such image: {name}")
-    return pull(store, name, opts)
+    try:
+        return pull(store, name, opts)
+    except RegistryError as exc:
+        raise RegistryError(f"no such image locally: {name}; {exc}") from None
 
 
 def push(
@@ -168,136 +210,3 @@ def login(
 
 def logout(server: str | None) -> bool:
     return remove_auth(_registry_name(server))
-
-
-# -- bootstrap: apt sources from the host ---------------------------------------------------------
-APT_DIR = "/etc/apt"
-
-
-def _apt_entries(apt_dir: str) -> list[dict[str, list[str]]]:
-    """Enabled `deb` entries of the host: one-line `.list` files and deb822 `.sources` files."""
-    out: list[dict[str, list[str]]] = []
-    lists = [os.path.join(apt_dir, "sources.list")]
-    lists += sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.list")))
-    for path in lists:
-        try:
-            lines = open(path, encoding="utf-8").read().splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            m = re.match(r"^\s*deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$", line)
-            if m:
-                opts = dict(o.split("=", 1) for o in (m.group(1) or "").split() if "=" in o)
-                entry = {"URIs": [m.group(2)], "Suites": [m.group(3)]}
-                entry["Components"] = m.group(4).split("#")[0].split()
-                entry.update({k.lower(): [v] for k, v in opts.items()})
-                out.append(entry)
-    for path in sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.sources"))):
-        try:
-            text = open(path, encoding="utf-8").read()
-        except OSError:
-            continue
-        for stanza in re.split(r"\n\s*\n", text):
-            fields: dict[str, list[str]] = {}
-            for line in stanza.splitlines():
-                if line.startswith("#") or ":" not in line or line[:1].isspace():
-                    continue
-                key, _, value = line.partition(":")
-                fields[key.strip()] = value.split()
-            if "deb" in fields.get("Types", []) and fields.get("Enabled", ["yes"]) != ["no"]:
-                fields["signed-by"] = fields.pop("Signed-By", [])
-                out.append(fields)
-    return out
-
-
-def _codename() -> str | None:
-    try:
-        for line in open("/etc/os-release", encoding="utf-8"):
-            if line.startswith("VERSION_CODENAME="):
-                return line.split("=", 1)[1].strip().strip('"') or None
-    except OSError:
-        pass
-    return None
-
-
-def bootstrap_sources(suite: str, apt_dir: str = APT_DIR) -> str:
-    """One-line sources for `suite` (and its -updates/-security) taken from the host's apt
-    configuration; a host on another release lends its Debian entries with the suite swapped."""
-    entries = _apt_entries(apt_dir)
-
-    def matching(name: str) -> list[tuple[dict[str, list[str]], str]]:
-        return [
-            (e, s)
-            for e in entries
-            for s in e.get("Suites", [])
-            if s == name or s.startswith(name + "-") or s.startswith(name + "/")
-        ]
-
-    hits = [(e, s) for e, s in matching(suite)]
-    host = _codename()
-    if not hits and host:
-        hits = [(e, suite + s[len(host) :]) for e, s in matching(host)]
-    if not hits:
-        raise UsageError(
-            f"no apt source for {suite!r} (nor for this host's release) in {apt_dir}; "
-            "add one there, then bootstrap again"
-        )
-    lines = []
-    for e, s in hits:
-        opts = []
-        if e.get("signed-by"):
-            opts.append("signed-by=" + e["signed-by"][0])
-        if e.get("Architectures") or e.get("arch"):
-            opts.append("arch=" + ",".join(e.get("Architectures") or e["arch"]))
-        opt = f"[{' '.join(opts)}] " if opts else ""
-        comps = " ".join(e.get("Components") or ["main"])
-        for uri in e.get("URIs", []):
-            lines.append(f"deb {opt}{uri} {s} {comps}")
-    return "\n".join(dict.fromkeys(lines)) + "\n"
-
-
-def bootstrap(
-    store: Store,
-    ref: str,
-    *,
-    suite: str | None = None,
-    variant: str = "minbase",
-    mode: str | None = None,
-    include: list[str] | None = None,
-    log: ProgressFn | None = None,
-) -> Image:
-    """A Debian base image with no registry: mmdebstrap from the host's own apt sources."""
-    from .images import import_tarball
-
-    parsed = parse_reference(ref)
-    suite = suite or parsed.tag or "stable"
-    exe = shutil.which("mmdebstrap")
-    if exe is None:
-        raise UsageError("bootstrap needs mmdebstrap (apt-get install mmdebstrap)")
-    work = tempfile.mkdtemp(dir=store.tmp_dir, prefix=f"bootstrap-{os.getpid()}-")
-    try:
-        sources = os.path.join(work, "sources.list")
-        with open(sources, "w", encoding="utf-8") as fh:
-            fh.write(bootstrap_sources(suite))
-        out = os.path.join(work, "rootfs.tar")
-        argv = [exe, f"--variant={variant}", "--quiet"]
-        if mode:
-            argv.append(f"--mode={mode}")
-        if include:
-            argv.append("--include=" + ",".join(include))
-        argv += [suite, out, sources]
-        proc = subprocess.run(argv, capture_output=True, text=True)
-        if proc.returncode != 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
-            raise BuildError(f"mmdebstrap {suite} failed (exit {proc.returncode}):\n{tail}")
-        with store.writing(), open(out, "rb") as fh:
-            return import_tarball(
-                store,
-                fh,
-                ref=str(parsed),
-                message=f"mmdebstrap --variant={variant} {suite}",
-                changes=['CMD ["bash"]'],
-                source_name=f"mmdebstrap {suite}",
-            )
-    finally:
-        safe_rmtree(work)

@@ -6,6 +6,7 @@ builder), display the result. Everything that renders lives in ``display/``.
 
 from __future__ import annotations
 
+import os
 import shlex
 from typing import Any
 
@@ -55,6 +56,10 @@ class DockerMagics(Magics):
     widgets = Bool(True, help="Use ipywidgets for interactive views when available").tag(
         config=True
     )
+    stand_ins = Bool(
+        False,
+        help="When no registry has a Docker Hub image, use a stand-in made here (bootstrap)",
+    ).tag(config=True)
     raise_on_error = Bool(
         True, help="A command exiting non-zero stops the cell (and Run All) with an error"
     ).tag(config=True)
@@ -62,6 +67,14 @@ class DockerMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._engines: dict[tuple[str | None, str | None], Any] = {}
         super().__init__(shell=shell, **kwargs)
+
+    @observe("stand_ins")
+    def _stand_ins(self, change: Any) -> None:
+        # Pulls read it from the environment: `run`, `FROM` and `pull` alike, in this kernel.
+        if change["new"]:
+            os.environ["DOCKER_MAGICS_STAND_INS"] = "1"
+        else:
+            os.environ.pop("DOCKER_MAGICS_STAND_INS", None)
 
     @observe("root", "runtime")
     def _forget_engines(self, change: Any) -> None:
@@ -83,7 +96,9 @@ class DockerMagics(Magics):
         view = error_view(exc, command=command, output_tail=output_tail)
         display(view)
         hint = "" if isinstance(exc, DockerMagicsError) else f" {HINT}"
-        return CellFailed(f"{view.title}{hint}")
+        # The view above says what failed; the exception only stops the cell (and Run All), so
+        # its line does not repeat the message.
+        return CellFailed(f"the cell stopped here: the error is shown above{hint}")
 
     # -- %container -----------------------------------------------------------------------------
     def show(self, view: Any) -> None:

@@ -125,8 +125,11 @@ class RegistryClient:
         if r.status == 401:
             raise self._denied(r)
         if r.status == 429:
-            raise RegistryError(f"{self.endpoint.host}: too many requests (rate limited); {text}")
-        raise RegistryError(f"{method} {url}: {text}")
+            err = RegistryError(f"{self.endpoint.host}: too many requests (rate limited); {text}")
+        else:
+            err = RegistryError(f"{method} {url}: {text}")
+        err.status = r.status
+        raise err
 
     def _denied(self, r: Response) -> RegistryError:
         who = f"as {self.auth.creds[0]}" if self.auth.creds else "without credentials"

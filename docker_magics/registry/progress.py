@@ -17,9 +17,11 @@ __all__ = ["Progress", "ProgressFn", "ProgressReader", "ignore"]
 class Progress:
     digest: str
     action: str  # exists | downloading | downloaded | compressing | uploading | mounted | pushed
+    # | note
     current: int = 0
     total: int | None = None
-    kind: str = "layer"  # layer | config | manifest
+    kind: str = "layer"  # layer | config | manifest | note
+    message: str = ""  # for action "note": a sentence to show as is (where an image came from)
 
 
 ProgressFn = Callable[[Progress], None]

@@ -19,10 +19,10 @@ from typing import Any
 from ..errors import RegistryError, StoreError
 from ..oci.image import host_platform
 from ..oci.mediatypes import LAYER_TYPES, OCI_LAYER_ZSTD
-from ..oci.reference import Reference
+from ..oci.reference import DEFAULT_REGISTRY, Reference
 from ..store.store import Store
 from .client import Manifest, RegistryClient
-from .config import RegistryConfig
+from .config import Endpoint, RegistryConfig
 from .credentials import lookup
 from .progress import Progress, ProgressFn, ignore
 from .transport import RequestsTransport, Transport
@@ -38,6 +38,7 @@ class PullResult:
     index_digest: str | None  # the index it was chosen from, if any
     endpoint: str  # where it came from (a mirror or the registry)
     layers: list[dict[str, Any]] = field(default_factory=list)
+    tried: list[str] = field(default_factory=list)  # sources that failed first: "where: why"
 
 
 def parse_platform(text: str | None) -> dict[str, str]:
@@ -170,25 +171,55 @@ def fetch_blob(
     progress(Progress(digest, "downloaded", size, size, kind))
 
 
+_UNRESOLVED = ("NameResolution", "Name or service not known", "name resolution", "getaddrinfo")
+
+
+def reason(exc: RegistryError, ep: Endpoint) -> str:
+    """Why one source failed, in words a learner can act on."""
+    status = exc.status
+    if status == 429:
+        return "rate limited (429)"
+    if status == 404:
+        return "no such image there (404)"
+    text = str(exc.__cause__ or exc)
+    host = ep.host.rsplit(":", 1)[0] if ep.host.count(":") == 1 else ep.host
+    if any(s in text for s in _UNRESOLVED):
+        return f"cannot resolve {host}"
+    if "refused" in text:
+        return f"connection refused by {ep.host}"
+    if "timed out" in text or "Timeout" in text:
+        return f"no answer from {ep.host} (timed out)"
+    if "SSL" in text or "certificate" in text.lower():
+        return f"TLS with {ep.host} failed"
+    if "denied" in text:
+        return "access denied"
+    return f"HTTP {status}" if status else str(exc)
+
+
 def _from_endpoints(
     config: RegistryConfig,
     ref: Reference,
     transport: Transport,
     attempt: Callable[[RegistryClient], PullResult],
 ) -> PullResult:
-    errors: list[str] = []
+    """The first source that has the image; a Docker Hub name tries each in turn and says
+    why each failed (`RegistryError.tried`); other registries fail with their own error."""
+    tried: list[str] = []
     endpoints = config.endpoints(ref.registry)
     for ep in endpoints:
         client = RegistryClient(ep, transport, None if ep.mirror else lookup(ref.registry))
         try:
-            return attempt(client)
+            result = attempt(client)
         except RegistryError as exc:
-            if not ep.mirror:
-                if errors:
-                    raise RegistryError(f"{exc} (mirrors failed too: {'; '.join(errors)})")
+            if ref.registry != DEFAULT_REGISTRY:
                 raise
-            errors.append(f"{ep.base}: {exc}")
-    raise RegistryError("; ".join(errors))  # pragma: no cover - the last endpoint raises
+            tried.append(f"{ep.where}: {reason(exc, ep)}")
+            continue
+        result.tried = tried
+        return result
+    err = RegistryError(f"cannot pull {ref.familiar}: " + "; ".join(tried))
+    err.tried = tried
+    raise err
 
 
 def pull_image(
@@ -208,7 +239,8 @@ def pull_image(
     reference = ref.digest or ref.tag or "latest"
 
     def attempt(client: RegistryClient) -> PullResult:
-        manifest, index_digest = _resolve(client, ref.repository, reference, want)
+        repo = client.endpoint.repository(ref.repository)
+        manifest, index_digest = _resolve(client, repo, reference, want)
         layers = _check_layers(manifest)
         cfg_desc = manifest.json["config"]
         # The config comes down alongside the layers, not before them: one round trip less
@@ -216,7 +248,7 @@ def pull_image(
         # the manifest fails the pull all the same, and the caller removes what came down.
         stop = threading.Event()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            args = (store, client, ref.repository)
+            args = (store, client, repo)
             futures = [pool.submit(fetch_blob, *args, cfg_desc, progress, written, "config", stop)]
             futures += [
                 pool.submit(fetch_blob, *args, layer, progress, written, "layer", stop)

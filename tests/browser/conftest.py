@@ -3,7 +3,7 @@
 Everything the server and its kernels touch is private to the session: Jupyter's config, data,
 runtime, settings and workspace dirs, IPython's profile dir, a fresh store (DOCKER_MAGICS_ROOT)
 and a copy of examples/. Base images come from Docker Hub or, where it is unreachable, the local
-mirror of tests/notebooks/mirror.py (the kernel gets the mirror through its environment).
+stand-ins `bootstrap` makes (tests/conftest.py: the kernel opts in through its environment).
 """
 
 from __future__ import annotations

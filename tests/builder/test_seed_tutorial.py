@@ -42,13 +42,15 @@ CMD ["node","index.js","--once"]
 
 @pytest.fixture(scope="session")
 def node_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    from docker_magics.engine.pull import bootstrap
+    from docker_magics.engine.bootstrap import bootstrap_debian
 
     if shutil.which("mmdebstrap") is None:
         need_in_ci("needs mmdebstrap (apt-get install mmdebstrap) to bootstrap a Node image")
     eng = Engine(str(tmp_path_factory.mktemp("node") / "store"))
     try:
-        bootstrap(eng.store, "debian-node:bookworm", include=["nodejs", "npm", "ca-certificates"])
+        bootstrap_debian(
+            eng.store, "debian-node:bookworm", include=["nodejs", "npm", "ca-certificates"]
+        )
     except BuildError as exc:  # most likely no route to the Debian archive
         need_in_ci(f"mmdebstrap could not bootstrap bookworm with nodejs+npm: {exc}")
     ctx = tmp_path_factory.mktemp("node-base")

@@ -30,7 +30,7 @@ def run_notebook(
     env_dir: str,
     timeout: float,
 ):
-    """Run examples/NAME.ipynb; returns (execute.py's JSON result, the notebook, its HTML)."""
+    """Run examples/NAME.ipynb; returns (the tutorial verb's JSON result, notebook, HTML)."""
     work = os.path.join(world.base, "examples")
     shutil.copytree(EXAMPLES, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     if world.name != "root":
@@ -57,11 +57,10 @@ def run_notebook(
     for p in (out, html):  # created here, so the world's user can write them
         open(p, "w").close()
         os.chmod(p, 0o666)
-    if world.name == "root":
-        cmd = [sys.executable, os.path.join(HERE, "execute.py"), src, out, html]
-    else:  # the venv may be out of this user's reach: the base Python and a copy of its packages
-        python = os.path.realpath(sys.executable)
-        cmd = [python, os.path.join(env_dir, "execute.py"), src, out, html]
+    # the venv may be out of another user's reach: the base Python and a copy of its packages
+    python = sys.executable if world.name == "root" else os.path.realpath(sys.executable)
+    cmd = [python, "-m", "docker_magics", "tutorial", "run", src, "--out", out, "--html", html]
+    cmd.append("--json")
     import subprocess
 
     proc = subprocess.run(
@@ -73,7 +72,7 @@ def run_notebook(
         timeout=timeout,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    assert lines, f"execute.py failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    assert lines, f"tutorial run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}"
     result = json.loads(lines[-1])
     return result, nbformat.read(out, as_version=4), open(html, encoding="utf-8").read()
 
@@ -106,6 +105,4 @@ def make_kernel_env() -> str:
         )
     for dirpath, _dirs, _files in os.walk(base):
         os.chmod(dirpath, 0o755)
-    shutil.copy(os.path.join(os.path.dirname(__file__), "execute.py"), base)
-    os.chmod(os.path.join(base, "execute.py"), 0o644)
     return base

@@ -4,7 +4,7 @@ in a simulated Binder pod (scripts/binder-sim, containerd's RuntimeDefault secco
 01 also in the k3s AppArmor pod (mounts refused: PRoot). The kernel runs as that world's user,
 from this venv's base Python with a world-readable copy of the venv's packages. Each run gets a
 fresh store and a copy of examples/; base images come from Docker Hub or, where it is
-unreachable, the local mirror (conftest.py).
+unreachable, stand-ins made here (conftest.py); the root world always uses stand-ins.
 
 Saved outputs are checked: no error output and no traceback anywhere, the layer graph as SVG,
 the cache-diff HTML for rebuilds, and the lesson's facts (01: the last build reuses
@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -81,6 +83,35 @@ def _outputs(nb, source_start: str) -> list:
     ]
 
 
+def _check_stand_ins(world: World) -> None:
+    """The lesson's facts hold with the stand-ins: node:20 is Node.js 20, node:20-slim much
+    smaller, and the build on node:20-slim shares no layer with the builds on node:20."""
+    from docker_magics.api import Engine
+    from docker_magics.oci.digest import chain_ids
+
+    eng = Engine(world.store)
+    node20, slim = eng.image("node:20"), eng.image("node:20-slim")
+    for image in (node20, slim):
+        labels = image.config["config"]["Labels"]
+        assert (
+            "made locally by docker-magics as a stand-in for node:20"
+            in (labels["org.opencontainers.image.description"])
+        )
+    assert slim.size <= 0.6 * node20.size, (slim.size, node20.size)
+    # A layer is its content on top of its parent (chain ID, a node of the layer graph): the
+    # same Node.js files on another Debian are another layer, as on Docker Hub.
+    assert not set(chain_ids(node20.diff_ids)) & set(chain_ids(slim.diff_ids))
+    assert not set(chain_ids(eng.image("hello-app").diff_ids)) & set(chain_ids(node20.diff_ids))
+    out = subprocess.run(
+        [sys.executable, "-m", "docker_magics", "run", "--rm", "node:20", "node", "--version"],
+        env={**os.environ, "DOCKER_MAGICS_ROOT": world.store},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.stdout.startswith("v20."), out.stdout + out.stderr
+
+
 def _check_lesson(name: str, nb) -> None:
     if name.startswith("01"):
         builds = _outputs(nb, "%%dockerfile -t hello-app")
@@ -128,12 +159,13 @@ CASES += [(nb, "binder-k3s", None) for nb in K3S_NOTEBOOKS]
 @pytest.mark.parametrize(
     "name,world_name,runtime", CASES, ids=[f"{n}-{w}-{r or 'auto'}" for n, w, r in CASES]
 )
-def test_notebook_runs_clean(name, world_name, runtime, hub_env, kernel_env_dir):
+def test_notebook_runs_clean(name, world_name, runtime, hub_env, stand_in_env, kernel_env_dir):
     skip_unless_world(world_name)
     world = World(world_name)
+    env = stand_in_env if world_name == "root" else hub_env
     try:
         result, nb, html = run_notebook(
-            world, name, runtime, hub_env, kernel_env_dir, _budget(world_name, runtime)
+            world, name, runtime, env, kernel_env_dir, _budget(world_name, runtime)
         )
         mode = f"{world_name}/{runtime or 'auto'}"
         print(f"\n{name} [{mode}]: {result['seconds']} s")
@@ -152,6 +184,10 @@ def test_notebook_runs_clean(name, world_name, runtime, hub_env, kernel_env_dir)
         if any(c.source.startswith("%%dockerfile") for c in nb.cells):
             assert "docker-magics-build-summary" in html
         _check_lesson(name, nb)
+        if world_name == "root" and name.startswith("01"):
+            stand_in_notes = "".join(_texts(nb))
+            assert "using a stand-in made here" in stand_in_notes
+            _check_stand_ins(world)
         assert result["seconds"] < _budget(world_name, runtime)
         if world_name in ALLOWED_BACKEND:
             _check_pod(world)

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from skipguard import need_in_ci
 
-pytestmark = pytest.mark.registry
+from tests.registry_server import Registry, stop_registry
+from tests.registry_server import start_registry as _start
 
-CONFIG = """\
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: {data}
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:{port}
-  secret: docker-magics-test-secret
-{auth}"""
+pytestmark = pytest.mark.registry
 
 AUTH = """\
 auth:
@@ -43,23 +25,6 @@ auth:
 """
 
 USER, PASSWORD = "tester", "s3cret-pw"
-
-
-@dataclass
-class Registry:
-    host: str  # 127.0.0.1:PORT
-    data: str  # storage root
-    proc: subprocess.Popen
-
-    def blob_path(self, digest: str) -> str:
-        hexa = digest.split(":", 1)[1]
-        return os.path.join(self.data, "docker/registry/v2/blobs/sha256", hexa[:2], hexa, "data")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _bcrypt(password: str) -> str:
@@ -85,50 +50,16 @@ def _bcrypt(password: str) -> str:
 
 
 def start_registry(base: str, *, htpasswd: bool = False, auth: str = "") -> Registry:
-    """`auth` is a ready `auth:` section (the token tests write theirs); 401 then means up."""
-    exe = shutil.which("docker-registry")
-    if exe is None:
+    """`auth` is a ready `auth:` section (the token tests write theirs)."""
+    if shutil.which("docker-registry") is None:
         pytest.skip("needs Debian's docker-registry: apt-get install docker-registry")
-    os.makedirs(base, exist_ok=True)
-    data = os.path.join(base, "data")
     if htpasswd:
+        os.makedirs(base, exist_ok=True)
         path = os.path.join(base, "htpasswd")
         with open(path, "w") as fh:
             fh.write(f"{USER}:{_bcrypt(PASSWORD)}\n")
         auth = AUTH.format(htpasswd=path)
-    port = _free_port()
-    cfg = os.path.join(base, "config.yml")
-    with open(cfg, "w") as fh:
-        fh.write(CONFIG.format(data=data, port=port, auth=auth))
-    log = open(os.path.join(base, "registry.log"), "wb")
-    proc = subprocess.Popen([exe, "serve", cfg], stdout=log, stderr=log)
-    host = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"http://{host}/v2/", timeout=1) as r:
-                if r.status == 200:
-                    return Registry(host, data, proc)
-        except urllib.error.HTTPError as exc:
-            if exc.code == 401 and auth:
-                return Registry(host, data, proc)
-        except OSError:
-            pass
-        time.sleep(0.05)
-    proc.kill()
-    with open(os.path.join(base, "registry.log"), "rb") as fh:
-        raise RuntimeError(f"docker-registry did not start: {fh.read()[-2000:]!r}")
-
-
-def stop_registry(reg: Registry) -> None:
-    reg.proc.terminate()
-    try:
-        reg.proc.wait(5)
-    except subprocess.TimeoutExpired:
-        reg.proc.kill()
-        reg.proc.wait()
+    return _start(base, auth=auth)
 
 
 @pytest.fixture(scope="session")
@@ -159,6 +90,10 @@ def _isolated_env(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     monkeypatch.delenv("DOCKER_MAGICS_REGISTRY_MIRRORS", raising=False)
     monkeypatch.delenv("DOCKER_MAGICS_INSECURE_REGISTRIES", raising=False)
+    monkeypatch.delenv("DOCKER_MAGICS_STAND_INS", raising=False)
+    # Docker Hub names stay on this machine: a hub that never resolves, no public mirrors.
+    monkeypatch.setenv("DOCKER_MAGICS_HUB", "registry-1.docker.invalid")
+    monkeypatch.setenv("DOCKER_MAGICS_PUBLIC_MIRRORS", "off")
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)
 

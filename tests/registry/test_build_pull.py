@@ -99,7 +99,7 @@ def test_missing_image_names_the_line_and_tags_nothing(engine, base_image, regis
     with pytest.raises(DockerfileError) as err:
         engine.build(ctx_dir, dockerfile_text=text, tags=["never:1"])
     assert err.value.line == 3
-    assert "not in the store, and the pull failed" in str(err.value)
+    assert "no such image locally, and the pull failed" in str(err.value)
     assert "MANIFEST_UNKNOWN" in str(err.value) or "NAME_UNKNOWN" in str(err.value)
     assert [i.refs for i in engine.images()] == [["docker.io/library/busybox:latest"]]
     text = f"FROM busybox\nCOPY --from={registry.host}/nope/none:2 /a /a\n"

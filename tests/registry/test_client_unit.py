@@ -160,6 +160,8 @@ def test_credentials_round_trip(tmp_path, monkeypatch):
 
 
 def test_mirrors_and_insecure_hosts(tmp_path, monkeypatch):
+    monkeypatch.delenv("DOCKER_MAGICS_HUB")
+    monkeypatch.delenv("DOCKER_MAGICS_PUBLIC_MIRRORS")
     (tmp_path / "config.json").write_text(
         json.dumps(
             {"registry-mirrors": ["http://127.0.0.1:5000"], "insecure-registries": ["lan:5000"]}
@@ -168,12 +170,17 @@ def test_mirrors_and_insecure_hosts(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_MAGICS_REGISTRY_MIRRORS", "https://m.example")
     cfg = load_config(str(tmp_path), mirrors=["http://arg.example"])
     eps = cfg.endpoints("docker.io")
-    assert [e.base for e in eps][:3] == [
+    # Docker Hub first, then the public mirrors of official images, then the configured ones
+    assert [e.base for e in eps] == [
+        "https://registry-1.docker.io",
+        "https://mirror.gcr.io",
+        "https://public.ecr.aws",
         "http://arg.example",
         "https://m.example",
         "http://127.0.0.1:5000",
     ]
-    assert eps[-1].mirror is False
+    assert eps[0].mirror is False and all(e.mirror for e in eps[1:])
+    assert eps[2].repository("library/node") == "docker/library/node"
     assert cfg.endpoints("docker.io", for_push=True)[0].mirror is False
     assert cfg.endpoints("lan:5000")[0].base == "http://lan:5000"
     assert cfg.endpoints("quay.example")[0].base == "https://quay.example"
@@ -181,7 +188,7 @@ def test_mirrors_and_insecure_hosts(tmp_path, monkeypatch):
 
 
 def test_bootstrap_sources_from_host_style_files(tmp_path):
-    from docker_magics.engine.pull import bootstrap_sources
+    from docker_magics.engine.aptsources import bootstrap_sources
 
     (tmp_path / "sources.list.d").mkdir()
     (tmp_path / "sources.list").write_text(

@@ -1,0 +1,35 @@
+"""`%config DockerMagics.stand_ins`: off, a pull of an unreachable Docker Hub image is one short
+error naming each source and the way to opt in; on, a stand-in takes its place, said plainly.
+Docker Hub is a name that never resolves; the busybox stand-in is made from the host's
+busybox-static (about 2 s in all)."""
+
+from __future__ import annotations
+
+
+def test_stand_ins_off_then_on(ip, monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_MAGICS_HUB", "registry-1.docker.invalid")
+    monkeypatch.setenv("DOCKER_MAGICS_PUBLIC_MIRRORS", "off")
+    monkeypatch.setenv("DOCKER_MAGICS_STAND_IN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("DOCKER_MAGICS_STAND_INS", raising=False)
+    ip.run_cell("%config DockerMagics.stand_ins = False")
+    off = ip.cell("%container run --rm busybox echo hi")
+    assert off.error is not None
+    shown = off.html() + off.text()
+    # shown once: one display (its HTML and its plain text), nothing on stdout or stderr
+    assert off.text().count("no such image locally: busybox") == 1
+    assert off.html().count("no such image locally: busybox") == 1
+    assert "no such image" not in off.stdout + off.stderr
+    assert "cannot resolve registry-1.docker.invalid" in shown
+    assert "DockerMagics.stand_ins = True" in shown
+    assert "Traceback" not in off.stdout + off.stderr + shown
+    try:
+        ip.run_cell("%config DockerMagics.stand_ins = True")
+        on = ip.cell("%container pull busybox")
+        assert on.error is None, on.stderr
+        # the pull's live view keeps its notes in its final summary
+        assert "busybox:latest: using a stand-in made here" in on.text()
+        assert "busybox:latest: using a stand-in made here" in on.html()
+        assert "Status: a stand-in made here for busybox:latest" in on.stdout
+        assert on.stderr == ""
+    finally:
+        ip.run_cell("%config DockerMagics.stand_ins = False")
