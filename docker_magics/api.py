@@ -126,6 +126,10 @@ class Engine:
                 "NetworkMode": c.config.get("NetworkMode") or "host",
                 "Binds": c.config.get("Binds") or [],
             },
+            "Mounts": [
+                {k: v for k, v in m.items() if k not in ("Anonymous", "NoCopy")}
+                for m in c.config.get("Mounts") or []
+            ],
             "Driver": c.rootfs_mode,
             "Runtime": c.runtime,
         }
@@ -232,6 +236,7 @@ class Engine:
         out: Sink | None = None,
         err: Sink | None = None,
         volumes: list[str] | None = None,
+        mounts: list[str] | None = None,
         network: str = "host",
     ) -> int:
         """Create and start a container in the foreground; returns its exit code."""
@@ -244,6 +249,7 @@ class Engine:
             user=user,
             entrypoint=entrypoint,
             volumes=volumes or [],
+            mounts=mounts or [],
             network=network,
         )
         c = self.create(opts)
@@ -251,7 +257,7 @@ class Engine:
             return self.start(c.id, out=out, err=err)
         finally:
             if remove:
-                containers.remove_container(self.store, c.id, force=True)
+                containers.remove_container(self.store, c.id, force=True, volumes=True)
 
     def start(self, name: str, *, out: Sink | None = None, err: Sink | None = None) -> int:
         c = self.container(name)
@@ -349,8 +355,34 @@ class Engine:
                 raise RuntimeBackendError(f"container {c.name} still running after {timeout} s")
             time.sleep(0.05)
 
-    def rm(self, name: str, *, force: bool = False) -> Container:
-        return containers.remove_container(self.store, name, force=force)
+    def rm(self, name: str, *, force: bool = False, volumes: bool = False) -> Container:
+        return containers.remove_container(self.store, name, force=force, volumes=volumes)
+
+    # -- volumes ------------------------------------------------------------------------------
+    def volume_create(self, name: str | None = None, labels: dict[str, str] | None = None) -> str:
+        from .engine.volumes import create_volume
+
+        return str(create_volume(self.store, name, labels=labels)[0]["Name"])
+
+    def volumes(self) -> list[dict[str, Any]]:
+        from .engine.volumes import list_volumes
+
+        return list_volumes(self.store)
+
+    def volume_inspect(self, name: str) -> dict[str, Any]:
+        from .engine.volumes import inspect_volume
+
+        return inspect_volume(self.store, name)
+
+    def volume_rm(self, name: str, *, force: bool = False) -> None:
+        from .engine.volumes import remove_volume
+
+        remove_volume(self.store, name, force=force)
+
+    def volume_prune(self, *, all: bool = False) -> list[str]:
+        from .engine.volumes import prune_volumes
+
+        return prune_volumes(self.store, all=all)
 
     def commit(
         self,

@@ -22,6 +22,7 @@ from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers
 from .registry_verbs import pull_missing
 from .view_verbs import VIEW_HANDLERS
+from .volume_verbs import HANDLERS as _volume_handlers
 
 __all__ = ["HANDLERS"]
 
@@ -47,6 +48,7 @@ def _opts(args: Any) -> RunOptions:
         user=args.user,
         entrypoint=args.entrypoint,
         volumes=args.volume,
+        mounts=args.mount,
         network=args.network,
     )
 
@@ -64,7 +66,7 @@ def do_run(eng: Engine, args: Any, out: Output) -> int:
         return eng.start(c.id, out=out.raw_out, err=out.raw_err)
     finally:
         if args.rm:
-            eng.rm(c.id, force=True)
+            eng.rm(c.id, force=True, volumes=True)
 
 
 def do_create(eng: Engine, args: Any, out: Output) -> int:
@@ -127,7 +129,7 @@ def do_ps(eng: Engine, args: Any, out: Output) -> int:
 
 def do_rm(eng: Engine, args: Any, out: Output) -> int:
     for name in args.containers:
-        eng.rm(name, force=args.force)
+        eng.rm(name, force=args.force, volumes=args.volumes)
         out.line(name)
     return 0
 
@@ -365,3 +367,4 @@ HANDLERS.update(_registry_handlers)
 HANDLERS["build"] = build_verb.do_build
 HANDLERS.update(VIEW_HANDLERS)
 HANDLERS.update(MANAGEMENT_HANDLERS)
+HANDLERS.update(_volume_handlers)

@@ -107,8 +107,16 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "--volume",
         action="append",
         default=[],
-        metavar="HOST:CONTAINER[:ro]",
-        help="bind-mount a host directory",
+        metavar="[SOURCE:]PATH[:ro]",
+        help="mount a named volume (NAME:PATH), a host directory (/HOST:PATH) or a new "
+        "anonymous volume (PATH)",
+    )
+    p.add_argument(
+        "--mount",
+        action="append",
+        default=[],
+        metavar="type=volume|bind|tmpfs,source=...,target=...",
+        help="mount a volume, a host directory or an empty scratch directory",
     )
     p.add_argument(
         "--network",
@@ -202,6 +210,7 @@ def _container_verbs(sub: argparse._SubParsersAction) -> None:
     p = _verb(sub, "rm", "Remove one or more containers")
     p.add_argument("containers", nargs="+")
     p.add_argument("-f", "--force", action="store_true", help="kill a running container first")
+    p.add_argument("-v", "--volumes", action="store_true", help="remove its anonymous volumes")
     p = _verb(sub, "commit", "Create a new image from a container's changes")
     p.add_argument("container")
     p.add_argument("reference", nargs="?")
@@ -257,6 +266,9 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     from .registry_verbs import register as _registry_verbs
 
     _registry_verbs(sub, _verb)
+    from .volume_verbs import register as _volume_verbs
+
+    _volume_verbs(sub, _verb)
     from .view_verbs import add_view_parsers
 
     add_view_parsers(sub, _verb)

@@ -24,6 +24,7 @@ from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overl
 from ..store.containers import Container
 from ..store.store import Store
 from .logfile import CappedLog
+from .mountspec import parse_mount_flag, parse_volume_flag, resolve_mounts, runtime_binds
 from .options import RunOptions, Sink
 from .passwd import resolve_user
 
@@ -100,6 +101,8 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
         run_cfg["WorkingDir"] = opts.workdir
     if opts.user is not None:
         run_cfg["User"] = opts.user
+    mounts = [parse_volume_flag(v) for v in opts.volumes]
+    mounts += [parse_mount_flag(m) for m in opts.mounts]
     cid = secrets.token_hex(32)
     run_cfg["Hostname"] = opts.hostname or cid[:12]  # Docker's default: the short ID
     run_cfg["Binds"] = list(opts.volumes)
@@ -122,9 +125,14 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     try:
         cdir = store.containers.dir(c.id)
         if mode == "overlay":
-            prepare_overlay(store, image, cdir)
+            plan = prepare_overlay(store, image, cdir)
         else:
-            prepare_copy(store, image, cdir)
+            plan = prepare_copy(store, image, cdir)
+        if mounts:
+            run_cfg["Mounts"] = resolve_mounts(
+                store, mounts, lowerdirs=plan.lowerdirs, directory=plan.directory
+            )
+            c = store.containers.update(c.id, config=run_cfg)
     except BaseException:
         safe_rmtree(store.containers.dir(c.id))
         raise
@@ -153,12 +161,9 @@ def _specs(
     if not any(e.startswith("HOME=") for e in environ):
         environ.append(f"HOME={home}")
     environ += env or []
-    binds = []
-    for spec in cfg.get("Binds") or []:
-        parts = spec.split(":")
-        if len(parts) < 2:
-            raise UsageError(f"invalid volume {spec!r}: use HOST_PATH:CONTAINER_PATH[:ro]")
-        binds.append((os.path.abspath(parts[0]), parts[1], len(parts) > 2 and parts[2] == "ro"))
+    # Records written before volumes existed hold only Docker's Binds strings (all binds).
+    mounts = cfg.get("Mounts") or [parse_volume_flag(b) for b in cfg.get("Binds") or []]
+    binds = runtime_binds(store.containers.dir(c.id), mounts)
     rootfs = RootfsSpec(
         lowerdirs=plan.lowerdirs,
         upperdir=plan.upperdir,
@@ -379,7 +384,10 @@ def stop_container(
     return c
 
 
-def remove_container(store: Store, name: str, *, force: bool = False) -> Container:
+def remove_container(
+    store: Store, name: str, *, force: bool = False, volumes: bool = False
+) -> Container:
+    """Remove a container; with ``volumes`` its anonymous volumes too (named ones stay)."""
     c = refresh(store, store.containers.resolve(name))
     if c.state == "running":
         if not force:
@@ -388,6 +396,15 @@ def remove_container(store: Store, name: str, *, force: bool = False) -> Contain
             )
         c = stop_container(store, c, timeout=0.0, sig=signal.SIGKILL)
     _remove_dir(store, c.id)
+    if volumes:
+        from .volumes import remove_volume
+
+        for m in c.config.get("Mounts") or []:
+            if m.get("Type") == "volume" and m.get("Anonymous"):
+                try:
+                    remove_volume(store, m["Name"])
+                except (NotFoundError, ConflictError):
+                    pass  # gone already, or shared with another container: Docker keeps it
     return c
 
 

@@ -20,5 +20,6 @@ class RunOptions:
     user: str | None = None
     entrypoint: str | None = None
     hostname: str | None = None
-    volumes: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)  # -v specs
+    mounts: list[str] = field(default_factory=list)  # --mount specs
     network: str = "host"  # or "none"; see runtime/network.py
