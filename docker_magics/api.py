@@ -125,7 +125,9 @@ class Engine:
             "HostConfig": {
                 "NetworkMode": c.config.get("NetworkMode") or "host",
                 "Binds": c.config.get("Binds") or [],
+                "PortBindings": c.config.get("PortBindings") or {},
             },
+            "NetworkSettings": {"Ports": c.config.get("PortBindings") or {}},
             "Mounts": [
                 {k: v for k, v in m.items() if k not in ("Anonymous", "NoCopy")}
                 for m in c.config.get("Mounts") or []
@@ -237,7 +239,8 @@ class Engine:
         err: Sink | None = None,
         volumes: list[str] | None = None,
         mounts: list[str] | None = None,
-        network: str = "host",
+        network: str = "default",
+        publish: list[str] | None = None,
     ) -> int:
         """Create and start a container in the foreground; returns its exit code."""
         opts = RunOptions(
@@ -251,6 +254,7 @@ class Engine:
             volumes=volumes or [],
             mounts=mounts or [],
             network=network,
+            publish=publish or [],
         )
         c = self.create(opts)
         try:
@@ -265,22 +269,32 @@ class Engine:
 
     def run_detached(self, opts: RunOptions, *, remove: bool = False) -> Container:
         c = self.create(opts)
-        self.start_detached(c.id, remove=remove)
+        try:
+            self.start_detached(c.id, remove=remove)
+        except ConflictError:  # a port taken: nothing is left behind
+            containers.remove_container(self.store, c.id, force=True, volumes=True)
+            raise
         return self.container(c.id)
 
     def start_detached(self, name: str, *, remove: bool = False) -> None:
+        from .engine.publish import Publisher
+
         c = self.container(name)
         before = (c.state, c.started)
+        check = Publisher(self.store, c)  # a taken port is an error here, not in the monitor
+        check.prepare()
+        check.close()
         cmd = [sys.executable, "-m", "docker_magics.cli.monitor", self.store.root, c.id]
         if self.runtime_name:
             cmd += ["--runtime", self.runtime_name]
         if remove:
             cmd.append("--rm")
-        subprocess.Popen(
+        err_path = os.path.join(self.store.containers.dir(c.id), "monitor.err")
+        monitor = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(self.store.containers.dir(c.id), "monitor.err"), "ab"),
+            stderr=open(err_path, "ab"),
             start_new_session=True,
             close_fds=True,
         )
@@ -291,6 +305,10 @@ class Engine:
             # and a `wait` right after must not read the previous run's exit code.
             if (c.state, c.started) != before:
                 return
+            if monitor.poll() is not None:  # it failed before the start: say why
+                with open(err_path, errors="replace") as fh:
+                    last = (fh.read().strip().splitlines() or ["no output"])[-1]
+                raise RuntimeBackendError(f"container {c.name} did not start: {last}")
             time.sleep(0.02)
         raise RuntimeBackendError(
             f"container {c.name} did not start within 10 s; see "

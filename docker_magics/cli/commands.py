@@ -12,6 +12,7 @@ from typing import Any
 
 from ..api import Engine, RunOptions
 from ..display.tables import Table
+from ..engine.ports import format_ports, port_lines
 from ..errors import UsageError
 from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
@@ -50,6 +51,8 @@ def _opts(args: Any) -> RunOptions:
         volumes=args.volume,
         mounts=args.mount,
         network=args.network,
+        publish=args.publish,
+        publish_all=args.publish_all,
     )
 
 
@@ -119,11 +122,25 @@ def do_ps(eng: Engine, args: Any, out: Output) -> int:
                 command if args.no_trunc else truncate(command, 22),
                 human_age(c.created),
                 status,
+                format_ports(c.config),
                 c.name,
             ]
         )
     if not args.quiet:
-        out.show(Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"], rows))
+        head = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+        out.show(Table(head, rows))
+    return 0
+
+
+def do_port(eng: Engine, args: Any, out: Output) -> int:
+    lines = port_lines(eng.container(args.container).config)
+    if args.private_port:
+        want = args.private_port if "/" in args.private_port else f"{args.private_port}/tcp"
+        lines = [line.split(" -> ")[1] for line in lines if line.startswith(want + " ")]
+        if not lines:
+            raise UsageError(f"no public port {want} published for {args.container}")
+    for line in lines:
+        out.line(line)
     return 0
 
 
@@ -368,3 +385,4 @@ HANDLERS["build"] = build_verb.do_build
 HANDLERS.update(VIEW_HANDLERS)
 HANDLERS.update(MANAGEMENT_HANDLERS)
 HANDLERS.update(_volume_handlers)
+HANDLERS["port"] = do_port

@@ -121,9 +121,21 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--network",
         "--net",
-        default="host",
+        default="default",
         metavar="MODE",
-        help="host (the default: the host's network) or none (only a loopback interface)",
+        help="host (the host's network; the default unless ports are published) or none "
+        "(only a loopback interface)",
+    )
+    p.add_argument(
+        "-p",
+        "--publish",
+        action="append",
+        default=[],
+        metavar="[IP:]HOST:CONTAINER[/tcp]",
+        help="publish a container port on a host port",
+    )
+    p.add_argument(
+        "-P", "--publish-all", action="store_true", help="publish every EXPOSEd port on a free port"
     )
     p.add_argument("-t", "--tty", action="store_true", help="accepted; no terminal is allocated")
     p.add_argument(
@@ -226,6 +238,9 @@ def _container_verbs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-p", "--pause", action="store_true", help="accepted for compatibility")
     p = _verb(sub, "diff", "List changed files in a container (A added, C changed, D deleted)")
     p.add_argument("container")
+    p = _verb(sub, "port", "List a container's published ports")
+    p.add_argument("container")
+    p.add_argument("private_port", nargs="?", help="only this container port (PORT[/tcp])")
     p = _verb(sub, "logs", "Show a container's output")
     p.add_argument("container")
     p = _verb(sub, "stop", "Stop running containers (SIGTERM, then SIGKILL)")

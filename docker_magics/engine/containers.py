@@ -27,6 +27,8 @@ from .logfile import CappedLog
 from .mountspec import parse_mount_flag, parse_volume_flag, resolve_mounts, runtime_binds
 from .options import RunOptions, Sink
 from .passwd import resolve_user
+from .ports import parse_publish, port_bindings
+from .publish import Publisher
 
 if TYPE_CHECKING:  # the runtime is imported on first use: listing images should not pay for it
     from ..runtime import Backend, ProcessSpec, RootfsSpec
@@ -88,6 +90,8 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
         network = check_mode(opts.network)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    for spec in opts.publish:
+        parse_publish(spec)  # a malformed -p fails before anything is pulled or created
     try:
         image = store.images.resolve(opts.image)
     except (NotFoundError, ImageReferenceError):
@@ -106,6 +110,11 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     cid = secrets.token_hex(32)
     run_cfg["Hostname"] = opts.hostname or cid[:12]  # Docker's default: the short ID
     run_cfg["Binds"] = list(opts.volumes)
+    bindings = port_bindings(opts.publish, opts.publish_all, cfg.get("ExposedPorts"))
+    if bindings:
+        run_cfg["PortBindings"] = bindings
+        if opts.network == "default" and backend.name in ("root", "userns"):
+            network = "bridge"  # a network namespace of its own, reached through forwarders
     run_cfg["NetworkMode"] = network
     argv = _argv(cfg, opts)
     mode = "overlay" if backend.supports_overlay else "copy"
@@ -179,9 +188,14 @@ def _specs(
         gid=gid,
         hostname=cfg.get("Hostname") or c.id[:12],
         binds=tuple(binds),
-        network=cfg.get("NetworkMode") or "host",
+        network=_runtime_network(cfg.get("NetworkMode") or "host"),
     )
     return rootfs, proc
+
+
+def _runtime_network(mode: str) -> str:
+    # "bridge" is Docker's name; the runtime's is "private": lo only, ports forwarded in.
+    return "private" if mode == "bridge" else mode
 
 
 def _pump(fd: int, log: CappedLog, sink: Sink | None, lock: threading.Lock) -> None:
@@ -244,9 +258,12 @@ def start_container(
     log_path = os.path.join(store.containers.dir(c.id), "log")
 
     timers: list[threading.Timer] = []
+    publisher = Publisher(store, c)
+    publisher.prepare()
 
     def started(pid: int) -> None:
         store.containers.update(c.id, state="running", pid=pid, started=time.time(), exit_code=None)
+        publisher.started(pid)
         if timeout is not None:
             timer = threading.Timer(timeout, _kill_quietly, (pid,))
             timer.daemon = True
@@ -273,6 +290,7 @@ def start_container(
         store.containers.update(c.id, state="exited", pid=None, exit_code=-1, finished=time.time())
         raise
     finally:
+        publisher.close()
         for timer in timers:
             timer.cancel()
     store.containers.update(c.id, state="exited", pid=None, exit_code=code, finished=time.time())

@@ -22,4 +22,8 @@ class RunOptions:
     hostname: str | None = None
     volumes: list[str] = field(default_factory=list)  # -v specs
     mounts: list[str] = field(default_factory=list)  # --mount specs
-    network: str = "host"  # or "none"; see runtime/network.py
+    # "default" (the host's network, or a namespace of its own when ports are published where
+    # the backend can make one), "host" or "none"; see runtime/network.py and engine/ports.py
+    network: str = "default"
+    publish: list[str] = field(default_factory=list)  # -p specs
+    publish_all: bool = False  # -P

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from . import _sys
 from .base import Reporter
 from .leftovers import owner_tag, sweep
+from .network import OWN_NETNS
 from .paths import contain
 from .spec import ProcessSpec, RootfsSpec
 
@@ -263,7 +264,7 @@ def assemble(
     overlay = rootfs.is_overlay
     _mount_proc(root, report, overlay)
     _mount_dev(root, report, overlay, userns)
-    _mount_sys(root, report, overlay, proc.network == "none")
+    _mount_sys(root, report, overlay, proc.network in OWN_NETNS)
     _bind_etc_files(root, scratch, report, overlay)
     _bind_user(root, proc.binds, report, overlay)
     return root

@@ -28,7 +28,7 @@ from ..layer.extract import safe_rmtree
 from . import _sys
 from .base import Backend, OnStart, Report, Reporter, spawn, supervise, wait_report
 from .mounts import Scratch, assemble, pivot, prepare_scratch
-from .network import loopback_up
+from .network import OWN_NETNS, loopback_up
 from .payload import FORWARDED_SIGNALS, exec_payload, exit_code
 from .spec import ProcessSpec, RootfsSpec
 
@@ -135,7 +135,7 @@ class NamespaceBackend(Backend):
     ) -> int:
         uid, gid = os.geteuid(), os.getegid()
         flags = _NS_FLAGS | (_sys.CLONE_NEWUSER if self.userns else 0)
-        _sys.unshare(flags | (_sys.CLONE_NEWNET if proc.network == "none" else 0))
+        _sys.unshare(flags | (_sys.CLONE_NEWNET if proc.network in OWN_NETNS else 0))
         if self.userns:
             write_id_maps(uid, gid)
         init = os.fork()
@@ -152,7 +152,7 @@ class NamespaceBackend(Backend):
     def _init(self, rep: Reporter, rootfs: RootfsSpec, proc: ProcessSpec, scratch: Scratch) -> None:
         os.setsid()  # no controlling terminal: guards TIOCSTI like bwrap --new-session
         _sys.prctl(_sys.PR_SET_PDEATHSIG, signal.SIGKILL)  # supervisor gone -> container gone
-        if proc.network == "none":
+        if proc.network in OWN_NETNS:
             loopback_up()  # a new namespace's lo is down; Docker's --network none has it up
         pivot(assemble(rootfs, proc, scratch, rep, userns=self.userns))
         _sys.sethostname(proc.hostname)
