@@ -16,7 +16,7 @@ from ..errors import UsageError
 
 if TYPE_CHECKING:
     from ..api import Engine
-    from .commands import Output
+    from .output import Output
 
 __all__ = ["register", "HANDLERS"]
 
