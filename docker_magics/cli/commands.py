@@ -19,6 +19,7 @@ from ..oci.reference import Reference, parse_reference
 from ..textfmt import human_age, human_size, parse_time, truncate
 from . import build_verb
 from .management import MANAGEMENT_HANDLERS
+from .network_verbs import HANDLERS as _network_handlers
 from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers
 from .registry_verbs import pull_missing
@@ -53,6 +54,8 @@ def _opts(args: Any) -> RunOptions:
         network=args.network,
         publish=args.publish,
         publish_all=args.publish_all,
+        network_aliases=args.network_alias,
+        add_hosts=args.add_host,
     )
 
 
@@ -385,4 +388,5 @@ HANDLERS["build"] = build_verb.do_build
 HANDLERS.update(VIEW_HANDLERS)
 HANDLERS.update(MANAGEMENT_HANDLERS)
 HANDLERS.update(_volume_handlers)
+HANDLERS.update(_network_handlers)
 HANDLERS["port"] = do_port

@@ -123,8 +123,8 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "--net",
         default="default",
         metavar="MODE",
-        help="host (the host's network; the default unless ports are published) or none "
-        "(only a loopback interface)",
+        help="host (the host's network; the default unless ports are published), none (only "
+        "a loopback interface) or a network made with `network create`",
     )
     p.add_argument(
         "-p",
@@ -136,6 +136,20 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "-P", "--publish-all", action="store_true", help="publish every EXPOSEd port on a free port"
+    )
+    p.add_argument(
+        "--network-alias",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name by which the network's containers find this one",
+    )
+    p.add_argument(
+        "--add-host",
+        action="append",
+        default=[],
+        metavar="NAME:IP",
+        help="add a line to the container's /etc/hosts",
     )
     p.add_argument("-t", "--tty", action="store_true", help="accepted; no terminal is allocated")
     p.add_argument(
@@ -281,9 +295,11 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     from .registry_verbs import register as _registry_verbs
 
     _registry_verbs(sub, _verb)
+    from .network_verbs import register as _network_verbs
     from .volume_verbs import register as _volume_verbs
 
     _volume_verbs(sub, _verb)
+    _network_verbs(sub, _verb)
     from .view_verbs import add_view_parsers
 
     add_view_parsers(sub, _verb)

@@ -25,6 +25,7 @@ from ..store.containers import Container
 from ..store.store import Store
 from .logfile import CappedLog
 from .mountspec import parse_mount_flag, parse_volume_flag, resolve_mounts, runtime_binds
+from .networks import BUILTIN, check_network, refresh_hosts, write_hosts
 from .options import RunOptions, Sink
 from .passwd import resolve_user
 from .ports import parse_publish, port_bindings
@@ -84,12 +85,7 @@ def _env(cfg: dict, extra: list[str]) -> list[str]:
 
 
 def create_container(store: Store, opts: RunOptions, backend: Backend) -> Container:
-    from ..runtime.network import check_mode
-
-    try:
-        network = check_mode(opts.network)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    network = _network_mode(store, opts)
     for spec in opts.publish:
         parse_publish(spec)  # a malformed -p fails before anything is pulled or created
     try:
@@ -116,6 +112,11 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
         if opts.network == "default" and backend.name in ("root", "userns"):
             network = "bridge"  # a network namespace of its own, reached through forwarders
     run_cfg["NetworkMode"] = network
+    if network not in BUILTIN:
+        run_cfg["Network"] = network
+        run_cfg["NetworkAliases"] = list(opts.network_aliases)
+    if opts.add_hosts:
+        run_cfg["ExtraHosts"] = list(opts.add_hosts)
     argv = _argv(cfg, opts)
     mode = "overlay" if backend.supports_overlay else "copy"
     c = store.containers.create(
@@ -145,7 +146,27 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     except BaseException:
         safe_rmtree(store.containers.dir(c.id))
         raise
+    refresh_hosts(store, run_cfg.get("Network"))
     return c
+
+
+def _network_mode(store: Store, opts: RunOptions) -> str:
+    """Check --network, --network-alias and --add-host; returns the mode to record."""
+    from ..runtime.network import check_mode
+
+    for entry in opts.add_hosts:
+        host, sep, ip = entry.partition(":")
+        if not (host and sep and ip):
+            raise UsageError(f"invalid --add-host {entry!r}: use NAME:IP (or NAME:host-gateway)")
+    if opts.network not in BUILTIN:
+        check_network(store, opts.network)
+        return opts.network
+    if opts.network_aliases:
+        raise UsageError("--network-alias needs a user network (--network NAME)")
+    try:
+        return check_mode(opts.network)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def plan_of(store: Store, c: Container) -> RootfsPlan:
@@ -173,6 +194,8 @@ def _specs(
     # Records written before volumes existed hold only Docker's Binds strings (all binds).
     mounts = cfg.get("Mounts") or [parse_volume_flag(b) for b in cfg.get("Binds") or []]
     binds = runtime_binds(store.containers.dir(c.id), mounts)
+    if cfg.get("Network") or cfg.get("ExtraHosts"):
+        binds.append((write_hosts(store, c), "/etc/hosts", False))
     rootfs = RootfsSpec(
         lowerdirs=plan.lowerdirs,
         upperdir=plan.upperdir,
@@ -195,7 +218,8 @@ def _specs(
 
 def _runtime_network(mode: str) -> str:
     # "bridge" is Docker's name; the runtime's is "private": lo only, ports forwarded in.
-    return "private" if mode == "bridge" else mode
+    # User networks share the host's network (see networks.py).
+    return {"bridge": "private", "none": "none"}.get(mode, "host")
 
 
 def _pump(fd: int, log: CappedLog, sink: Sink | None, lock: threading.Lock) -> None:
@@ -414,6 +438,7 @@ def remove_container(
             )
         c = stop_container(store, c, timeout=0.0, sig=signal.SIGKILL)
     _remove_dir(store, c.id)
+    refresh_hosts(store, c.config.get("Network"))
     if volumes:
         from .volumes import remove_volume
 

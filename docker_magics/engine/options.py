@@ -27,3 +27,5 @@ class RunOptions:
     network: str = "default"
     publish: list[str] = field(default_factory=list)  # -p specs
     publish_all: bool = False  # -P
+    network_aliases: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)  # NAME:IP
