@@ -19,6 +19,7 @@ from ..oci.reference import Reference, parse_reference
 from ..textfmt import human_age, human_size, parse_time, truncate
 from . import build_verb
 from .management import MANAGEMENT_HANDLERS
+from .compose_verb import HANDLERS as _compose_handlers
 from .network_verbs import HANDLERS as _network_handlers
 from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers
@@ -389,4 +390,5 @@ HANDLERS.update(VIEW_HANDLERS)
 HANDLERS.update(MANAGEMENT_HANDLERS)
 HANDLERS.update(_volume_handlers)
 HANDLERS.update(_network_handlers)
+HANDLERS.update(_compose_handlers)
 HANDLERS["port"] = do_port

@@ -128,6 +128,7 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
             "argv": argv,
             "rootfs_mode": mode,
             "runtime": backend.name,
+            "labels": dict(opts.labels),
         },
         opts.name,
         cid,

@@ -29,3 +29,4 @@ class RunOptions:
     publish_all: bool = False  # -P
     network_aliases: list[str] = field(default_factory=list)
     add_hosts: list[str] = field(default_factory=list)  # NAME:IP
+    labels: dict[str, str] = field(default_factory=dict)

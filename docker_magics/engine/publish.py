@@ -28,10 +28,8 @@ def _holder(
 ) -> tuple[str, int] | None:
     """(name, port) of a running container already using ``host_port``, or ``cport`` when
     both share the host's network (its app listens on that port of the host)."""
-    from .containers import refresh
-
     for other in store.containers.all():
-        if other.id == me or refresh(store, other).state != "running":
+        if other.id == me or not _running(other):
             continue
         other_shared = other.config.get("NetworkMode") != "bridge"
         for _ip, h, c in bindings_of(other.config):
@@ -40,6 +38,18 @@ def _holder(
             if shared and other_shared and cport in (c, h):
                 return other.name, cport
     return None
+
+
+def _running(c: Container) -> bool:
+    if c.state != "running" or not c.pid:
+        return False
+    try:
+        os.kill(c.pid, 0)
+    except ProcessLookupError:
+        return False  # a crashed container whose record was not updated yet
+    except PermissionError:
+        pass
+    return True
 
 
 class Publisher:

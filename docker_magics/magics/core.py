@@ -110,13 +110,16 @@ class DockerMagics(Magics):
             return None
         return args
 
-    def run_argv(self, argv: list[str]) -> int:
-        """One CLI verb, run in this cell. Raises CellFailed (after showing why) on failure."""
+    def run_argv(self, argv: list[str], extra: dict[str, Any] | None = None) -> int:
+        """One CLI verb, run in this cell. Raises CellFailed (after showing why) on failure.
+
+        ``extra``: attributes added to the parsed arguments (``%%compose``'s file text)."""
         from ..cli.commands import HANDLERS
 
         args = self.parse(argv)
         if args is None:
             return 0
+        vars(args).update(extra or {})
         out = CellOutput(self.show)
         command = shlex.join(argv)
         try:
@@ -184,6 +187,21 @@ class DockerMagics(Magics):
     @cell_magic
     def dockerfile(self, line: str, cell: str) -> Any:
         return run_dockerfile(self, line, cell)
+
+    # -- %%compose -----------------------------------------------------------------------------
+    @no_var_expand
+    @cell_magic
+    def compose(self, line: str, cell: str) -> None:
+        """%%compose [-p NAME] [--profile P] [VERB ...]: the cell is the compose file.
+
+        VERB is any `docker-magics compose` verb (default `up -d`); relative paths in the file
+        (build contexts, binds, env_file) are relative to the notebook's directory."""
+        argv = self._split_line(line)
+        opts: list[str] = []
+        while argv and argv[0] in ("-p", "--project-name", "--profile"):
+            opts += argv[:2]
+            argv = argv[2:]
+        self.run_argv(["compose", *opts, *(argv or ["up", "-d"])], extra={"compose_text": cell})
 
 
 def _in_kernel(shell: Any) -> bool:
