@@ -164,13 +164,23 @@ def up(
         networks.create_network(eng.store, net, labels={PROJECT_LABEL: project.name}, exist_ok=True)
     for vol in project.volumes:
         eng.volume_create(volume_name(project, vol), labels={PROJECT_LABEL: project.name})
-    started = []
-    for name in names:
-        s = project.services[name]
-        ensure_image(eng, project, s, build, out)
-        for dep, condition in s.depends_on.items():
-            wait_for(eng, project, project.services[dep], condition, health_timeout)
-        started.append(_start_service(eng, project, s, out))
+    started: list[str] = []
+    before = {c.name for c in containers_of(eng, project.name) if c.state == "running"}
+    try:
+        for name in names:
+            s = project.services[name]
+            ensure_image(eng, project, s, build, out)
+            for dep, condition in s.depends_on.items():
+                wait_for(eng, project, project.services[dep], condition, health_timeout)
+            started.append(_start_service(eng, project, s, out))
+    except BaseException:
+        # A failed `up` (an unhealthy dependency, a taken port) leaves nothing running.
+        for cname in reversed([n for n in started if n not in before]):
+            try:
+                eng.rm(cname, force=True, volumes=True)
+            except Exception:
+                pass
+        raise
     return started
 
 
