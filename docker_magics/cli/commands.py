@@ -26,6 +26,7 @@ from .registry_verbs import HANDLERS as _registry_handlers
 from .registry_verbs import pull_missing
 from .view_verbs import VIEW_HANDLERS
 from .volume_verbs import HANDLERS as _volume_handlers
+from .web_verbs import HANDLERS as _web_handlers
 
 __all__ = ["HANDLERS"]
 
@@ -391,4 +392,5 @@ HANDLERS.update(MANAGEMENT_HANDLERS)
 HANDLERS.update(_volume_handlers)
 HANDLERS.update(_network_handlers)
 HANDLERS.update(_compose_handlers)
+HANDLERS.update(_web_handlers)
 HANDLERS["port"] = do_port

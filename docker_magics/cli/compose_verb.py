@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..compose.model import Project
     from .output import Output
 
-__all__ = ["register", "HANDLERS", "DEFAULT_FILES"]
+__all__ = ["register", "HANDLERS", "DEFAULT_FILES", "load_args"]
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.Argum
     csub.add_parser("config", help="show the file as read: interpolated and checked")
 
 
-def _load(args: Any) -> Project:
+def load_args(args: Any) -> Project:
     from ..compose.loader import ComposeError, load_project
 
     text = getattr(args, "compose_text", None)
@@ -79,7 +79,7 @@ def _load(args: Any) -> Project:
 def _project_name(args: Any) -> str:
     if args.project_name and args.compose_verb == "down":
         return str(args.project_name)  # down needs no file when the name is given
-    return _load(args).name
+    return load_args(args).name
 
 
 def _ps(eng: Engine, name: str, all: bool, out: Output) -> None:
@@ -109,7 +109,7 @@ def do_compose(eng: Engine, args: Any, out: Output) -> int:
     if verb == "down":
         cp.down(eng, _project_name(args), out, volumes=args.volumes)
         return 0
-    project = _load(args)
+    project = load_args(args)
     if verb == "config":
         import yaml
 

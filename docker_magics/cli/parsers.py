@@ -298,10 +298,12 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     from .compose_verb import register as _compose_verb
     from .network_verbs import register as _network_verbs
     from .volume_verbs import register as _volume_verbs
+    from .web_verbs import register as _web_verbs
 
     _volume_verbs(sub, _verb)
     _network_verbs(sub, _verb)
     _compose_verb(sub, _verb)
+    _web_verbs(sub, _verb)
     from .view_verbs import add_view_parsers
 
     add_view_parsers(sub, _verb)

@@ -130,6 +130,8 @@ class DockerMagics(Magics):
             if self.debug or args.debug:
                 raise
             raise self.fail(exc, command=command, output_tail=out.tail()) from None
+        if code == 0:
+            self._show_links(args)
         if code != 0 and self.raise_on_error:
             from ..display.errors import ErrorView
 
@@ -143,6 +145,14 @@ class DockerMagics(Magics):
             )
             raise CellFailed(f"{args.verb} exited with code {code}")
         return code
+
+    def _show_links(self, args: Any) -> None:
+        """Published ports as links that work where this notebook is (display/web.py)."""
+        from ..cli.web_verbs import links_after
+
+        links = links_after(self.engine(args.root, args.runtime), args)
+        if links is not None:
+            display(links)
 
     def _split_line(self, line: str) -> list[str]:
         try:
