@@ -76,9 +76,14 @@ def load_args(args: Any) -> Project:
     return load_project(path, name=args.project_name)
 
 
+# Verbs that need only the project's name (its containers carry it as a label): with -p NAME
+# they work without the file, as `docker compose -p NAME ps` does.
+_BY_NAME = ("down", "ps", "logs", "start", "stop", "restart")
+
+
 def _project_name(args: Any) -> str:
-    if args.project_name and args.compose_verb == "down":
-        return str(args.project_name)  # down needs no file when the name is given
+    if args.project_name and getattr(args, "compose_text", None) is None and not args.file:
+        return str(args.project_name)
     return load_args(args).name
 
 
@@ -106,8 +111,16 @@ def do_compose(eng: Engine, args: Any, out: Output) -> int:
     from ..compose import project as cp
 
     verb = args.compose_verb
-    if verb == "down":
-        cp.down(eng, _project_name(args), out, volumes=args.volumes)
+    if verb in _BY_NAME:
+        name = _project_name(args)
+        if verb == "down":
+            cp.down(eng, name, out, volumes=args.volumes)
+        elif verb == "ps":
+            _ps(eng, name, args.all, out)
+        elif verb == "logs":
+            _logs(eng, name, args.services, out)
+        else:
+            _lifecycle(eng, name, verb, args.services, out)
         return 0
     project = load_args(args)
     if verb == "config":
@@ -118,10 +131,6 @@ def do_compose(eng: Engine, args: Any, out: Output) -> int:
         cp.up(eng, project, out, services=args.services, build=args.build, profiles=args.profile)
         if not args.detach:
             return _follow(eng, project.name, out)
-    elif verb == "ps":
-        _ps(eng, project.name, args.all, out)
-    elif verb == "logs":
-        _logs(eng, project.name, args.services, out)
     else:
         return _service_verb(eng, project, args, out)
     return 0
@@ -161,7 +170,15 @@ def _service_verb(eng: Engine, project: Project, args: Any, out: Output) -> int:
             if s.build is not None and s.image:
                 eng.push(s.image)
                 out.line(f"Pushed {s.image}")
-    containers = cp.containers_of(eng, project.name, args.services or None)
+    return 0
+
+
+def _lifecycle(eng: Engine, name: str, verb: str, services: list[str], out: Output) -> None:
+    from ..compose import project as cp
+
+    containers = cp.containers_of(eng, name, services or None)
+    if not containers:
+        raise cp.ComposeError(f"no containers in project {name}: start it with `compose up`")
     if verb in ("stop", "restart"):
         for c in reversed(containers):
             eng.stop(c.id)
@@ -170,7 +187,6 @@ def _service_verb(eng: Engine, project: Project, args: Any, out: Output) -> int:
         for c in containers:
             eng.start_detached(c.id)
             out.line(f"Container {c.name}  Started")
-    return 0
 
 
 def _follow(eng: Engine, name: str, out: Output) -> int:

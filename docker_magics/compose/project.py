@@ -220,7 +220,8 @@ def down(eng: Engine, project: str, out: Any, *, volumes: bool = False) -> None:
             f"no project named {project}: no containers or networks carry that name "
             "(check -p NAME or the directory of -f FILE)"
         )
-    for c in found:
+    for c in sorted(found, key=lambda c: c.created, reverse=True):  # dependents first
+        eng.stop(c.id)  # SIGTERM first: a database gets to write its data before it goes
         eng.rm(c.id, force=True, volumes=True)
         out.line(f"Container {c.name}  Removed")
     for n in nets:

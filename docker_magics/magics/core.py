@@ -200,17 +200,22 @@ class DockerMagics(Magics):
 
     # -- %%compose -----------------------------------------------------------------------------
     @no_var_expand
-    @cell_magic
-    def compose(self, line: str, cell: str) -> None:
+    @line_cell_magic
+    def compose(self, line: str, cell: str | None = None) -> None:
         """%%compose [-p NAME] [--profile P] [VERB ...]: the cell is the compose file.
 
         VERB is any `docker-magics compose` verb (default `up -d`); relative paths in the file
-        (build contexts, binds, env_file) are relative to the notebook's directory."""
+        (build contexts, binds, env_file) are relative to the notebook's directory. As a line
+        magic, `%compose -p NAME ps|logs|stop|start|restart|down` needs no file, and
+        `%compose -f FILE VERB` reads one."""
         argv = self._split_line(line)
         opts: list[str] = []
-        while argv and argv[0] in ("-p", "--project-name", "--profile"):
+        while argv and argv[0] in ("-p", "--project-name", "--profile", "-f", "--file"):
             opts += argv[:2]
             argv = argv[2:]
+        if cell is None:
+            self.run_argv(["compose", *opts, *(argv or ["ps"])])
+            return
         self.run_argv(["compose", *opts, *(argv or ["up", "-d"])], extra={"compose_text": cell})
 
 
