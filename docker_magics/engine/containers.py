@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import signal
 import threading
 import time
@@ -17,18 +16,17 @@ from ..errors import (
     Interrupted,
     NotFoundError,
     RuntimeBackendError,
-    UsageError,
 )
 from ..layer.extract import safe_rmtree
-from ..snapshot.prepare import RootfsPlan, plan_for, prepare_copy, prepare_overlay
+from ..snapshot.prepare import RootfsPlan, plan_for
 from ..store.containers import Container
 from ..store.store import Store
+from .create import create_container
 from .logfile import CappedLog
-from .mountspec import parse_mount_flag, parse_volume_flag, resolve_mounts, runtime_binds
-from .networks import BUILTIN, check_network, refresh_hosts, write_hosts
+from .mountspec import parse_volume_flag, runtime_binds
+from .networks import refresh_hosts, write_hosts
 from .options import RunOptions, Sink
 from .passwd import resolve_user
-from .ports import parse_publish, port_bindings
 from .publish import Publisher
 
 if TYPE_CHECKING:  # the runtime is imported on first use: listing images should not pay for it
@@ -46,128 +44,12 @@ __all__ = [
     "ContainerTimeout",
 ]
 
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 
 def backend_for(runtime: str | None, store: Store | None = None) -> Backend:
     from ..runtime import select
 
     cache = os.path.join(store.root, "runtime-probe.json") if store is not None else None
     return select(runtime, cache_path=cache)
-
-
-def _argv(cfg: dict, opts: RunOptions) -> list[str]:
-    if opts.entrypoint is not None:
-        entry = [opts.entrypoint] if opts.entrypoint else []
-        cmd = list(opts.command)
-    else:
-        entry = list(cfg.get("Entrypoint") or [])
-        cmd = list(opts.command) if opts.command else list(cfg.get("Cmd") or [])
-    argv = entry + cmd
-    if not argv:
-        raise UsageError(f"no command specified: the image {opts.image} has no CMD or ENTRYPOINT")
-    return argv
-
-
-def _env(cfg: dict, extra: list[str]) -> list[str]:
-    env: dict[str, str] = {}
-    for item in cfg.get("Env") or [DEFAULT_PATH]:
-        key, _, value = item.partition("=")
-        env[key] = value
-    for item in extra:
-        key, sep, value = item.partition("=")
-        if not sep:
-            if key not in os.environ:
-                continue  # `-e NAME` passes the host's value only when it is set, like Docker
-            value = os.environ[key]
-        env[key] = value
-    return [f"{k}={v}" for k, v in env.items()]
-
-
-def create_container(store: Store, opts: RunOptions, backend: Backend) -> Container:
-    network = _network_mode(store, opts)
-    for spec in opts.publish:
-        parse_publish(spec)  # a malformed -p fails before anything is pulled or created
-    try:
-        image = store.images.resolve(opts.image)
-    except (NotFoundError, ImageReferenceError):
-        from .pull import pull_if_missing  # like `docker run`: pull what is not here yet
-
-        image = pull_if_missing(store, opts.image)
-    cfg = dict(image.config.get("config") or {})
-    run_cfg = dict(cfg)
-    run_cfg["Env"] = _env(cfg, opts.env)
-    if opts.workdir:
-        run_cfg["WorkingDir"] = opts.workdir
-    if opts.user is not None:
-        run_cfg["User"] = opts.user
-    mounts = [parse_volume_flag(v) for v in opts.volumes]
-    mounts += [parse_mount_flag(m) for m in opts.mounts]
-    cid = secrets.token_hex(32)
-    run_cfg["Hostname"] = opts.hostname or cid[:12]  # Docker's default: the short ID
-    run_cfg["Binds"] = list(opts.volumes)
-    bindings = port_bindings(opts.publish, opts.publish_all, cfg.get("ExposedPorts"))
-    if bindings:
-        run_cfg["PortBindings"] = bindings
-        if opts.network == "default" and backend.name in ("root", "userns"):
-            network = "bridge"  # a network namespace of its own, reached through forwarders
-    run_cfg["NetworkMode"] = network
-    if network not in BUILTIN:
-        run_cfg["Network"] = network
-        run_cfg["NetworkAliases"] = list(opts.network_aliases)
-    if opts.add_hosts:
-        run_cfg["ExtraHosts"] = list(opts.add_hosts)
-    argv = _argv(cfg, opts)
-    mode = "overlay" if backend.supports_overlay else "copy"
-    c = store.containers.create(
-        {
-            "image": image.id,
-            "image_ref": opts.image,
-            "manifest_digest": image.manifest_digest,
-            "config": run_cfg,
-            "argv": argv,
-            "rootfs_mode": mode,
-            "runtime": backend.name,
-            "labels": dict(opts.labels),
-        },
-        opts.name,
-        cid,
-    )
-    try:
-        cdir = store.containers.dir(c.id)
-        if mode == "overlay":
-            plan = prepare_overlay(store, image, cdir)
-        else:
-            plan = prepare_copy(store, image, cdir)
-        if mounts:
-            run_cfg["Mounts"] = resolve_mounts(
-                store, mounts, lowerdirs=plan.lowerdirs, directory=plan.directory
-            )
-            c = store.containers.update(c.id, config=run_cfg)
-    except BaseException:
-        safe_rmtree(store.containers.dir(c.id))
-        raise
-    refresh_hosts(store, run_cfg.get("Network"))
-    return c
-
-
-def _network_mode(store: Store, opts: RunOptions) -> str:
-    """Check --network, --network-alias and --add-host; returns the mode to record."""
-    from ..runtime.network import check_mode
-
-    for entry in opts.add_hosts:
-        host, sep, ip = entry.partition(":")
-        if not (host and sep and ip):
-            raise UsageError(f"invalid --add-host {entry!r}: use NAME:IP (or NAME:host-gateway)")
-    if opts.network not in BUILTIN:
-        check_network(store, opts.network)
-        return opts.network
-    if opts.network_aliases:
-        raise UsageError("--network-alias needs a user network (--network NAME)")
-    try:
-        return check_mode(opts.network)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def plan_of(store: Store, c: Container) -> RootfsPlan:
