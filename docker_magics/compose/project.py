@@ -30,6 +30,7 @@ __all__ = [
     "containers_of",
     "container_name",
     "ensure_image",
+    "prepare",
     "run_options",
     "selected",
     "up",
@@ -145,6 +146,16 @@ def selected(project: Project, services: list[str] | None, profiles: list[str]) 
     return start_order(project, active)
 
 
+def prepare(eng: Engine, project: Project, names: list[str]) -> None:
+    """The networks of these services and the project's volumes, made where missing."""
+    labels = {PROJECT_LABEL: project.name}
+    for name in names:
+        net = network_of(project, project.services[name])
+        networks.create_network(eng.store, net, labels=labels, exist_ok=True)
+    for vol in project.volumes:
+        eng.volume_create(volume_name(project, vol), labels=labels)
+
+
 def up(
     eng: Engine,
     project: Project,
@@ -159,11 +170,7 @@ def up(
     for w in project.warnings:
         out.raw_err(f"warning: {w}\n".encode())
     names = selected(project, services, profiles or [])
-    for name in names:
-        net = network_of(project, project.services[name])
-        networks.create_network(eng.store, net, labels={PROJECT_LABEL: project.name}, exist_ok=True)
-    for vol in project.volumes:
-        eng.volume_create(volume_name(project, vol), labels={PROJECT_LABEL: project.name})
+    prepare(eng, project, names)
     started: list[str] = []
     before = {c.name for c in containers_of(eng, project.name) if c.state == "running"}
     try:
