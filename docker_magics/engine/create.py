@@ -80,6 +80,8 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     run_cfg["Hostname"] = opts.hostname or cid[:12]  # Docker's default: the short ID
     run_cfg["Binds"] = list(opts.volumes)
     bindings = port_bindings(opts.publish, opts.publish_all, cfg.get("ExposedPorts"))
+    if bindings and network == "none":
+        raise UsageError("--network none has no network to publish ports on: drop -p/-P")
     if bindings:
         run_cfg["PortBindings"] = bindings
         if opts.network == "default" and backend.name in ("root", "userns"):

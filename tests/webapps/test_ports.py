@@ -117,3 +117,20 @@ def test_bad_publish_flags(engine, base_image):
             engine.create(RunOptions(image=base_image, command=["true"], publish=[spec]))
         assert words in str(err.value)
     assert engine.ps(all=True) == []
+
+
+def test_publish_all_and_network_none(engine, base_image):
+    from docker_magics.api import RunOptions
+    from docker_magics.errors import UsageError
+
+    engine.commit(
+        engine.create(RunOptions(image=base_image, command=["true"])).id,
+        "exposing",
+        changes=["EXPOSE 3000 8080/tcp 53/udp"],
+    )
+    c = engine.create(RunOptions(image="exposing", command=["true"], publish_all=True))
+    bindings = c.config["PortBindings"]
+    assert sorted(bindings) == ["3000/tcp", "8080/tcp"]  # udp cannot be published here
+    assert all(int(b[0]["HostPort"]) > 1024 for b in bindings.values())
+    with pytest.raises(UsageError, match="--network none has no network"):
+        engine.create(RunOptions(image=base_image, publish=["80:80"], network="none"))
