@@ -81,3 +81,30 @@ def test_names_on_a_network_in_every_world(busybox_tar, world, runtime):
     assert w.cli("network", "ls", "-q").stdout == ""
     missing = w.cli("run", "--rm", "--network", "nowhere", "busybox", "true", check=False)
     assert "network nowhere not found" in missing.stderr
+
+
+def test_graph_draws_networks_and_ports(engine, base_image):
+    """A compose project's containers in the graph: one box per network, ports on the node."""
+    from docker_magics.api import RunOptions
+    from docker_magics.display import graph as g
+    from docker_magics.engine.networks import create_network
+
+    create_network(engine.store, "shop_default")
+    for name, publish in (("shop-db-1", []), ("shop-app-1", ["8123:3000"])):
+        engine.create(
+            RunOptions(
+                image=base_image,
+                command=["true"],
+                name=name,
+                network="shop_default",
+                publish=publish,
+            )
+        )
+    engine.create(RunOptions(image=base_image, command=["true"], name="loner"))
+    dot = g.to_dot(g.collect_graph(engine), prefix="t")
+    assert dot.count("subgraph cluster_net0") == 2 and "cluster_net1" not in dot
+    assert "network <b>shop_default</b>" in dot and "8123-&gt;3000/tcp" in dot
+    loner = next(line for line in dot.splitlines() if "<b>loner</b>" in line)
+    assert "cluster" not in loner
+    svg = g.render_svg(dot) if shutil.which("dot") else ""
+    assert not svg or "shop_default" in svg
