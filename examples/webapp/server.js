@@ -36,7 +36,8 @@ http
     let line;
     try {
       const visits = await redis("INCR", "visits");
-      line = `This page was seen ${visits} times (counted by the database at ${DB.host}).`;
+      const times = visits === "1" ? "1 time" : `${visits} times`;
+      line = `This page was seen ${times} (counted by the database at ${DB.host}).`;
     } catch (err) {
       line = `No database at ${DB.host} yet (${err.message}).`;
     }

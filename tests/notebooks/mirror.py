@@ -31,6 +31,15 @@ HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
 # (as on Docker Hub) and changing the base tag really changes every cache key after it.
 NAMES = ["node:20", "node:20-slim", "node:20-bookworm"]
 BUSYBOX = "busybox:latest"  # made from the host's busybox-static, for the quick lessons
+# Tutorial 05's database: Debian's redis-server (7.0 in bookworm) on the seed, once (~45 s).
+REDIS = "redis:7"
+REDIS_DOCKERFILE = (
+    f"FROM {BOOTSTRAP}\n"
+    "RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server"
+    " >/dev/null && rm -rf /var/lib/apt/lists/*\n"
+    "EXPOSE 6379\n"
+    'CMD ["redis-server", "--protected-mode", "no"]\n'
+)
 PACKAGES = ["nodejs", "npm", "ca-certificates"]
 
 CONFIG = """\
@@ -113,6 +122,9 @@ def seed_engine(cache: str | None = None):
             ),
             tags=[SEED],
         )
+    if not _has(eng, REDIS):
+        log(f"making {REDIS} (bookworm's redis-server), once")
+        eng.build(ctx, dockerfile_text=REDIS_DOCKERFILE, tags=[REDIS])
     for name in NAMES:
         if name != SEED and not _has(eng, name):
             eng.build(
@@ -177,9 +189,9 @@ def start(cache: str | None = None) -> Mirror:
                 proc.kill()
                 raise RuntimeError(f"docker-registry did not start; see {base}/registry.log")
             time.sleep(0.05)
-    for name in [*NAMES, BUSYBOX]:
+    for name in [*NAMES, BUSYBOX, REDIS]:
         eng.push(name, f"{host}/library/{name}")
-    log(f"serving {', '.join([*NAMES, BUSYBOX])} from a local mirror at http://{host}")
+    log(f"serving {', '.join([*NAMES, BUSYBOX, REDIS])} from a local mirror at http://{host}")
     return Mirror(f"http://{host}", proc, base)
 
 

@@ -71,6 +71,11 @@ and runs `up -d`: a network for the project, the volume, then `db`, then `app`.
 """),
         code(f"%%compose -p shop\n{compose}"),
         code("%container curl shop-app-1"),
+        md("""
+The graph draws the project: the images, and the two containers in a box for their network
+`shop_default`, with the published port on `shop-app-1`.
+"""),
+        code("%container graph webapp redis:7"),
         code("%compose -p shop ps"),
         code("%compose -p shop logs"),
         md("""
