@@ -109,14 +109,15 @@ class Publisher:
         env = dict(os.environ)
         pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_parent, env.get("PYTHONPATH")]))
-        self.helper = subprocess.Popen(
-            cmd,
-            pass_fds=[s.fileno() for s, _ in self.listeners],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(self.store.containers.dir(self.c.id), "portfwd.err"), "ab"),
-            env=env,
-        )
+        with open(os.path.join(self.store.containers.dir(self.c.id), "portfwd.err"), "ab") as err:
+            self.helper = subprocess.Popen(
+                cmd,
+                pass_fds=[s.fileno() for s, _ in self.listeners],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+            )
         self._close_listeners()
 
     def _close_listeners(self) -> None:
