@@ -18,8 +18,8 @@ from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
 from ..textfmt import human_age, human_size, parse_time, truncate
 from . import build_verb
-from .management import MANAGEMENT_HANDLERS
 from .compose_verb import HANDLERS as _compose_handlers
+from .management import MANAGEMENT_HANDLERS
 from .network_verbs import HANDLERS as _network_handlers
 from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers

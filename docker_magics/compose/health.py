@@ -9,6 +9,7 @@ the error names the service and shows its last check's output. Checks run every 
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,36 @@ def _healthy(eng: Engine, project: Project, s: Service, cname: str, cap: float |
     )
 
 
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _exit_code(eng: Engine, cname: str, cap: float | None) -> int:
+    """The code its monitor records. Not `Engine.wait`: that reads a record whose process just
+    ended (before the monitor wrote the code) as a crash, 137, and writes that down."""
+    deadline = None if cap is None else time.monotonic() + cap
+    gone_since: float | None = None
+    while True:
+        c = eng.store.containers.resolve(cname)
+        if c.state == "exited":
+            return c.exit_code if c.exit_code is not None else -1
+        if gone_since is None and not _alive(c.pid):
+            gone_since = time.monotonic()  # the process is gone; give the monitor a moment
+        if gone_since is not None and time.monotonic() - gone_since > 5:
+            return eng.container(cname).exit_code or 137  # no monitor wrote it: a crash
+        if deadline is not None and time.monotonic() > deadline:
+            raise ComposeError(f"container {cname} still running after {cap:g} s")
+        time.sleep(0.05)
+
+
 def wait_for(
     eng: Engine, project: Project, s: Service, condition: str, cap: float | None = None
 ) -> None:
@@ -85,7 +116,7 @@ def wait_for(
     if condition == "service_healthy":
         _healthy(eng, project, s, cname, cap)
     elif condition == "service_completed_successfully":
-        code = eng.wait(cname, timeout=cap)
+        code = _exit_code(eng, cname, cap)
         if code != 0:
             raise ComposeError(
                 f"service {s.name} did not complete successfully (exit code {code}); see "

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from ..errors import (
     ConflictError,
-    ImageReferenceError,
     Interrupted,
     NotFoundError,
     RuntimeBackendError,
@@ -243,8 +242,20 @@ def _alive(pid: int | None) -> bool:
 
 
 def refresh(store: Store, c: Container) -> Container:
-    """A record that says running while its process is gone (a crash) is marked exited."""
+    """A record that says running while its process is gone (a crash) is marked exited.
+
+    A process that has just ended normally is gone a moment before whoever started it writes
+    its exit code: that writer gets a second before the record is called a crash (137)."""
     if c.state == "running" and not _alive(c.pid):
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                now = store.containers.load(c.id)
+            except NotFoundError:
+                return c
+            if now.state != "running" or now.pid != c.pid:
+                return now
+            time.sleep(0.02)
         return store.containers.update(
             c.id,
             state="exited",

@@ -133,7 +133,8 @@ def resolve_mounts(
                     m["Source"], m["Destination"], lowerdirs=lowerdirs, directory=directory
                 )
         elif m["Type"] == "bind" and m.pop("CreateSource", False):
-            os.makedirs(m["Source"], exist_ok=True)
+            if not os.path.lexists(m["Source"]):  # -v makes a missing host dir, as Docker does
+                os.makedirs(m["Source"])
         out.append(m)
     return out
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -50,7 +51,11 @@ def test_compose_verbs(busybox_tar, world):
         assert "GREETING: bonjour" in w.cli(*f, "config").stdout
         assert w.cli(*f, "run", "--rm", "web", "cat", "/greeting").stdout == "bonjour\n"
         w.cli(*f, "up", "-d")
-        assert w.cli(*f, "logs", "web").stdout == "web-1  | bonjour\nweb-1  | prepared\n"
+        deadline = time.monotonic() + 20  # `up -d` returns once web runs, not once it printed
+        while (logs := w.cli(*f, "logs", "web").stdout).count("\n") < 2:
+            assert time.monotonic() < deadline, logs
+            time.sleep(0.2)
+        assert logs == "web-1  | bonjour\nweb-1  | prepared\n"
         ps = w.cli(*f, "ps", "-a").stdout
         assert "demo-setup-1" in ps and "demo-web-1" in ps and "debug" not in ps
         assert w.cli(*f, "exec", "web", "cat", "/shared/ready").stdout == "prepared\n"
