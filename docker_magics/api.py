@@ -305,7 +305,13 @@ class Engine:
             # and a `wait` right after must not read the previous run's exit code.
             if (c.state, c.started) != before:
                 return
-            if monitor.poll() is not None:  # it failed before the start: say why
+            if monitor.poll() is not None:  # it ended: a quick run, or a failure before the start
+                try:
+                    again = self.store.containers.load(c.id)
+                except NotFoundError:
+                    return  # ran and went (--rm)
+                if (again.state, again.started) != before:
+                    return
                 with open(err_path, errors="replace") as fh:
                     last = (fh.read().strip().splitlines() or ["no output"])[-1]
                 raise RuntimeBackendError(f"container {c.name} did not start: {last}")
