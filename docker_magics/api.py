@@ -125,7 +125,13 @@ class Engine:
             "HostConfig": {
                 "NetworkMode": c.config.get("NetworkMode") or "host",
                 "Binds": c.config.get("Binds") or [],
+                "PortBindings": c.config.get("PortBindings") or {},
             },
+            "NetworkSettings": {"Ports": c.config.get("PortBindings") or {}},
+            "Mounts": [
+                {k: v for k, v in m.items() if k not in ("Anonymous", "NoCopy")}
+                for m in c.config.get("Mounts") or []
+            ],
             "Driver": c.rootfs_mode,
             "Runtime": c.runtime,
         }
@@ -239,7 +245,9 @@ class Engine:
         out: Sink | None = None,
         err: Sink | None = None,
         volumes: list[str] | None = None,
-        network: str = "host",
+        mounts: list[str] | None = None,
+        network: str = "default",
+        publish: list[str] | None = None,
     ) -> int:
         """Create and start a container in the foreground; returns its exit code."""
         opts = RunOptions(
@@ -251,14 +259,16 @@ class Engine:
             user=user,
             entrypoint=entrypoint,
             volumes=volumes or [],
+            mounts=mounts or [],
             network=network,
+            publish=publish or [],
         )
         c = self.create(opts)
         try:
             return self.start(c.id, out=out, err=err)
         finally:
             if remove:
-                containers.remove_container(self.store, c.id, force=True)
+                containers.remove_container(self.store, c.id, force=True, volumes=True)
 
     def start(self, name: str, *, out: Sink | None = None, err: Sink | None = None) -> int:
         c = self.container(name)
@@ -266,22 +276,32 @@ class Engine:
 
     def run_detached(self, opts: RunOptions, *, remove: bool = False) -> Container:
         c = self.create(opts)
-        self.start_detached(c.id, remove=remove)
+        try:
+            self.start_detached(c.id, remove=remove)
+        except ConflictError:  # a port taken: nothing is left behind
+            containers.remove_container(self.store, c.id, force=True, volumes=True)
+            raise
         return self.container(c.id)
 
     def start_detached(self, name: str, *, remove: bool = False) -> None:
+        from .engine.publish import Publisher
+
         c = self.container(name)
         before = (c.state, c.started)
+        check = Publisher(self.store, c)  # a taken port is an error here, not in the monitor
+        check.prepare()
+        check.close()
         cmd = [sys.executable, "-m", "docker_magics.cli.monitor", self.store.root, c.id]
         if self.runtime_name:
             cmd += ["--runtime", self.runtime_name]
         if remove:
             cmd.append("--rm")
-        subprocess.Popen(
+        err_path = os.path.join(self.store.containers.dir(c.id), "monitor.err")
+        monitor = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(self.store.containers.dir(c.id), "monitor.err"), "ab"),
+            stderr=open(err_path, "ab"),
             start_new_session=True,
             close_fds=True,
         )
@@ -292,6 +312,16 @@ class Engine:
             # and a `wait` right after must not read the previous run's exit code.
             if (c.state, c.started) != before:
                 return
+            if monitor.poll() is not None:  # it ended: a quick run, or a failure before the start
+                try:
+                    again = self.store.containers.load(c.id)
+                except NotFoundError:
+                    return  # ran and went (--rm)
+                if (again.state, again.started) != before:
+                    return
+                with open(err_path, errors="replace") as fh:
+                    last = (fh.read().strip().splitlines() or ["no output"])[-1]
+                raise RuntimeBackendError(f"container {c.name} did not start: {last}")
             time.sleep(0.02)
         raise RuntimeBackendError(
             f"container {c.name} did not start within 10 s; see "
@@ -356,8 +386,34 @@ class Engine:
                 raise RuntimeBackendError(f"container {c.name} still running after {timeout} s")
             time.sleep(0.05)
 
-    def rm(self, name: str, *, force: bool = False) -> Container:
-        return containers.remove_container(self.store, name, force=force)
+    def rm(self, name: str, *, force: bool = False, volumes: bool = False) -> Container:
+        return containers.remove_container(self.store, name, force=force, volumes=volumes)
+
+    # -- volumes ------------------------------------------------------------------------------
+    def volume_create(self, name: str | None = None, labels: dict[str, str] | None = None) -> str:
+        from .engine.volumes import create_volume
+
+        return str(create_volume(self.store, name, labels=labels)[0]["Name"])
+
+    def volumes(self) -> list[dict[str, Any]]:
+        from .engine.volumes import list_volumes
+
+        return list_volumes(self.store)
+
+    def volume_inspect(self, name: str) -> dict[str, Any]:
+        from .engine.volumes import inspect_volume
+
+        return inspect_volume(self.store, name)
+
+    def volume_rm(self, name: str, *, force: bool = False) -> None:
+        from .engine.volumes import remove_volume
+
+        remove_volume(self.store, name, force=force)
+
+    def volume_prune(self, *, all: bool = False) -> list[str]:
+        from .engine.volumes import prune_volumes
+
+        return prune_volumes(self.store, all=all)
 
     def commit(
         self,

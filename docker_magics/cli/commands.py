@@ -12,17 +12,22 @@ from typing import Any
 
 from ..api import Engine, RunOptions
 from ..display.tables import Table
+from ..engine.ports import format_ports, port_lines
 from ..errors import UsageError
 from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
 from ..textfmt import human_age, human_size, parse_time, truncate
 from . import build_verb
+from .compose_verb import HANDLERS as _compose_handlers
 from .management import MANAGEMENT_HANDLERS
+from .network_verbs import HANDLERS as _network_handlers
 from .output import Output
 from .registry_verbs import HANDLERS as _registry_handlers
 from .registry_verbs import pull_missing
 from .tutorial_verb import HANDLERS as _tutorial_handlers
 from .view_verbs import VIEW_HANDLERS
+from .volume_verbs import HANDLERS as _volume_handlers
+from .web_verbs import HANDLERS as _web_handlers
 
 __all__ = ["HANDLERS"]
 
@@ -48,7 +53,12 @@ def _opts(args: Any) -> RunOptions:
         user=args.user,
         entrypoint=args.entrypoint,
         volumes=args.volume,
+        mounts=args.mount,
         network=args.network,
+        publish=args.publish,
+        publish_all=args.publish_all,
+        network_aliases=args.network_alias,
+        add_hosts=args.add_host,
     )
 
 
@@ -65,7 +75,7 @@ def do_run(eng: Engine, args: Any, out: Output) -> int:
         return eng.start(c.id, out=out.raw_out, err=out.raw_err)
     finally:
         if args.rm:
-            eng.rm(c.id, force=True)
+            eng.rm(c.id, force=True, volumes=True)
 
 
 def do_create(eng: Engine, args: Any, out: Output) -> int:
@@ -118,17 +128,31 @@ def do_ps(eng: Engine, args: Any, out: Output) -> int:
                 command if args.no_trunc else truncate(command, 22),
                 human_age(c.created),
                 status,
+                format_ports(c.config),
                 c.name,
             ]
         )
     if not args.quiet:
-        out.show(Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"], rows))
+        head = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+        out.show(Table(head, rows))
+    return 0
+
+
+def do_port(eng: Engine, args: Any, out: Output) -> int:
+    lines = port_lines(eng.container(args.container).config)
+    if args.private_port:
+        want = args.private_port if "/" in args.private_port else f"{args.private_port}/tcp"
+        lines = [line.split(" -> ")[1] for line in lines if line.startswith(want + " ")]
+        if not lines:
+            raise UsageError(f"no public port {want} published for {args.container}")
+    for line in lines:
+        out.line(line)
     return 0
 
 
 def do_rm(eng: Engine, args: Any, out: Output) -> int:
     for name in args.containers:
-        eng.rm(name, force=args.force)
+        eng.rm(name, force=args.force, volumes=args.volumes)
         out.line(name)
     return 0
 
@@ -371,3 +395,8 @@ HANDLERS["build"] = build_verb.do_build
 HANDLERS.update(VIEW_HANDLERS)
 HANDLERS.update(MANAGEMENT_HANDLERS)
 HANDLERS.update(_tutorial_handlers)
+HANDLERS.update(_volume_handlers)
+HANDLERS.update(_network_handlers)
+HANDLERS.update(_compose_handlers)
+HANDLERS.update(_web_handlers)
+HANDLERS["port"] = do_port

@@ -54,6 +54,7 @@ CONTAINER_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "export": ("export", ()),
     "inspect": ("inspect", ()),
     "wait": ("wait", ()),
+    "port": ("port", ()),
 }
 
 

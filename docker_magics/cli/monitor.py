@@ -20,7 +20,7 @@ def main() -> None:
         eng.start(args.container)
     finally:
         if args.rm:
-            containers.remove_container(eng.store, args.container, force=True)
+            containers.remove_container(eng.store, args.container, force=True, volumes=True)
 
 
 if __name__ == "__main__":

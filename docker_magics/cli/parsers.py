@@ -107,15 +107,49 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "--volume",
         action="append",
         default=[],
-        metavar="HOST:CONTAINER[:ro]",
-        help="bind-mount a host directory",
+        metavar="[SOURCE:]PATH[:ro]",
+        help="mount a named volume (NAME:PATH), a host directory (/HOST:PATH) or a new "
+        "anonymous volume (PATH)",
+    )
+    p.add_argument(
+        "--mount",
+        action="append",
+        default=[],
+        metavar="type=volume|bind|tmpfs,source=...,target=...",
+        help="mount a volume, a host directory or an empty scratch directory",
     )
     p.add_argument(
         "--network",
         "--net",
-        default="host",
+        default="default",
         metavar="MODE",
-        help="host (the default: the host's network) or none (only a loopback interface)",
+        help="host (the host's network; the default unless ports are published), none (only "
+        "a loopback interface) or a network made with `network create`",
+    )
+    p.add_argument(
+        "-p",
+        "--publish",
+        action="append",
+        default=[],
+        metavar="[IP:]HOST:CONTAINER[/tcp]",
+        help="publish a container port on a host port",
+    )
+    p.add_argument(
+        "-P", "--publish-all", action="store_true", help="publish every EXPOSEd port on a free port"
+    )
+    p.add_argument(
+        "--network-alias",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name by which the network's containers find this one",
+    )
+    p.add_argument(
+        "--add-host",
+        action="append",
+        default=[],
+        metavar="NAME:IP",
+        help="add a line to the container's /etc/hosts",
     )
     p.add_argument("-t", "--tty", action="store_true", help="accepted; no terminal is allocated")
     p.add_argument(
@@ -202,6 +236,7 @@ def _container_verbs(sub: argparse._SubParsersAction) -> None:
     p = _verb(sub, "rm", "Remove one or more containers")
     p.add_argument("containers", nargs="+")
     p.add_argument("-f", "--force", action="store_true", help="kill a running container first")
+    p.add_argument("-v", "--volumes", action="store_true", help="remove its anonymous volumes")
     p = _verb(sub, "commit", "Create a new image from a container's changes")
     p.add_argument("container")
     p.add_argument("reference", nargs="?")
@@ -217,6 +252,9 @@ def _container_verbs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-p", "--pause", action="store_true", help="accepted for compatibility")
     p = _verb(sub, "diff", "List changed files in a container (A added, C changed, D deleted)")
     p.add_argument("container")
+    p = _verb(sub, "port", "List a container's published ports")
+    p.add_argument("container")
+    p.add_argument("private_port", nargs="?", help="only this container port (PORT[/tcp])")
     p = _verb(sub, "logs", "Show a container's output")
     p.add_argument("container")
     p = _verb(sub, "stop", "Stop running containers (SIGTERM, then SIGKILL)")
@@ -265,6 +303,15 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     from .tutorial_verb import register as _tutorial_verb
 
     _tutorial_verb(sub, _verb)
+    from .compose_verb import register as _compose_verb
+    from .network_verbs import register as _network_verbs
+    from .volume_verbs import register as _volume_verbs
+    from .web_verbs import register as _web_verbs
+
+    _volume_verbs(sub, _verb)
+    _network_verbs(sub, _verb)
+    _compose_verb(sub, _verb)
+    _web_verbs(sub, _verb)
     from .view_verbs import add_view_parsers
 
     add_view_parsers(sub, _verb)

@@ -80,6 +80,8 @@ class ContainerNode:
     name: str
     state: str
     image: str  # image ID
+    network: str = ""  # a user network (a compose project's), drawn as a box around its members
+    ports: str = ""  # published ports, as `ps` shows them
 
 
 @dataclass
@@ -165,7 +167,14 @@ def collect_graph(
             _add_image(data, image, marks or {})
     for c in engine.ps(all=True):
         if c.image in seen:
-            data.containers.append(ContainerNode(c.id, c.name, c.state, c.image))
+            ports = ", ".join(
+                f"{h['HostPort']}->{key}"
+                for key, hosts in (c.config.get("PortBindings") or {}).items()
+                for h in hosts
+            )
+            data.containers.append(
+                ContainerNode(c.id, c.name, c.state, c.image, c.config.get("Network") or "", ports)
+            )
     return data
 
 
@@ -241,12 +250,21 @@ def to_dot(data: GraphData, prefix: str | None = None) -> str:
         )
         if image.top in ids:
             out.append(f'  {ids[image.top]} -> I{n} [color="#1f4e96", penwidth=1.5];')
+    networks = sorted({c.network for c in data.containers if c.network})
     for n, c in enumerate(data.containers):
-        label = f'<b>{_hl(c.name)}</b><br/><font point-size="8">container · {_hl(c.state)}</font>'
-        out.append(
+        meta = f"container · {c.state}" + (f" · {c.ports}" if c.ports else "")
+        label = f'<b>{_hl(c.name)}</b><br/><font point-size="8">{_hl(meta)}</font>'
+        node = (
             f'  C{n} [id="{prefix}_C{n}", label=<{label}>, style="rounded,dashed,filled",'
             f' fillcolor="#f7f7f7", color="#777777", tooltip={_q(c.id)}];'
         )
+        if c.network:  # one cluster per network: its containers find each other by name
+            k = networks.index(c.network)
+            node = (
+                f"  subgraph cluster_net{k} {{ label=<network <b>{_hl(c.network)}</b>>;"
+                f' style="dashed"; color="#2da44e"; fontsize=9;\n  {node}\n  }}'
+            )
+        out.append(node)
         if c.image in ids:
             out.append(
                 f'  {ids[c.image]} -> C{n} [style=dashed, color="#777777", label=" runs",'

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import signal
 import threading
 import time
@@ -14,11 +13,9 @@ from typing import TYPE_CHECKING
 from ..errors import (
     ConflictError,
     DockerMagicsError,
-    ImageReferenceError,
     Interrupted,
     NotFoundError,
     RuntimeBackendError,
-    UsageError,
 )
 from ..layer.extract import safe_rmtree
 from ..oci.digest import chain_ids
@@ -26,15 +23,17 @@ from ..phases import phase
 from ..snapshot.prepare import (
     RootfsPlan,
     plan_for,
-    prepare_copy,
-    prepare_overlay,
 )
 from ..snapshot.ready import keep_finished
 from ..store.containers import Container
 from ..store.store import Store
+from .create import create_container
 from .logfile import CappedLog
+from .mountspec import parse_volume_flag, runtime_binds
+from .networks import refresh_hosts, write_hosts
 from .options import RunOptions, Sink
 from .passwd import resolve_user
+from .publish import Publisher
 
 if TYPE_CHECKING:  # the runtime is imported on first use: listing images should not pay for it
     from ..runtime import Backend, ProcessSpec, RootfsSpec
@@ -51,94 +50,12 @@ __all__ = [
     "ContainerTimeout",
 ]
 
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 
 def backend_for(runtime: str | None, store: Store | None = None) -> Backend:
     from ..runtime import select
 
     cache = os.path.join(store.root, "runtime-probe.json") if store is not None else None
     return select(runtime, cache_path=cache)
-
-
-def _argv(cfg: dict, opts: RunOptions) -> list[str]:
-    if opts.entrypoint is not None:
-        entry = [opts.entrypoint] if opts.entrypoint else []
-        cmd = list(opts.command)
-    else:
-        entry = list(cfg.get("Entrypoint") or [])
-        cmd = list(opts.command) if opts.command else list(cfg.get("Cmd") or [])
-    argv = entry + cmd
-    if not argv:
-        raise UsageError(f"no command specified: the image {opts.image} has no CMD or ENTRYPOINT")
-    return argv
-
-
-def _env(cfg: dict, extra: list[str]) -> list[str]:
-    env: dict[str, str] = {}
-    for item in cfg.get("Env") or [DEFAULT_PATH]:
-        key, _, value = item.partition("=")
-        env[key] = value
-    for item in extra:
-        key, sep, value = item.partition("=")
-        if not sep:
-            if key not in os.environ:
-                continue  # `-e NAME` passes the host's value only when it is set, like Docker
-            value = os.environ[key]
-        env[key] = value
-    return [f"{k}={v}" for k, v in env.items()]
-
-
-def create_container(store: Store, opts: RunOptions, backend: Backend) -> Container:
-    from ..runtime.network import check_mode
-
-    try:
-        network = check_mode(opts.network)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        image = store.images.resolve(opts.image)
-    except (NotFoundError, ImageReferenceError):
-        from .pull import pull_if_missing  # like `docker run`: pull what is not here yet
-
-        image = pull_if_missing(store, opts.image)
-    cfg = dict(image.config.get("config") or {})
-    run_cfg = dict(cfg)
-    run_cfg["Env"] = _env(cfg, opts.env)
-    if opts.workdir:
-        run_cfg["WorkingDir"] = opts.workdir
-    if opts.user is not None:
-        run_cfg["User"] = opts.user
-    cid = secrets.token_hex(32)
-    run_cfg["Hostname"] = opts.hostname or cid[:12]  # Docker's default: the short ID
-    run_cfg["Binds"] = list(opts.volumes)
-    run_cfg["NetworkMode"] = network
-    argv = _argv(cfg, opts)
-    mode = "overlay" if backend.supports_overlay else "copy"
-    c = store.containers.create(
-        {
-            "image": image.id,
-            "image_ref": opts.image,
-            "manifest_digest": image.manifest_digest,
-            "config": run_cfg,
-            "argv": argv,
-            "rootfs_mode": mode,
-            "runtime": backend.name,
-        },
-        opts.name,
-        cid,
-    )
-    try:
-        cdir = store.containers.dir(c.id)
-        if mode == "overlay":
-            with phase("rootfs"):
-                prepare_overlay(store, image, cdir)
-        else:
-            prepare_copy(store, image, cdir)
-    except BaseException:
-        safe_rmtree(store.containers.dir(c.id))
-        raise
-    return c
 
 
 def plan_of(store: Store, c: Container) -> RootfsPlan:
@@ -163,12 +80,11 @@ def _specs(
     if not any(e.startswith("HOME=") for e in environ):
         environ.append(f"HOME={home}")
     environ += env or []
-    binds = []
-    for spec in cfg.get("Binds") or []:
-        parts = spec.split(":")
-        if len(parts) < 2:
-            raise UsageError(f"invalid volume {spec!r}: use HOST_PATH:CONTAINER_PATH[:ro]")
-        binds.append((os.path.abspath(parts[0]), parts[1], len(parts) > 2 and parts[2] == "ro"))
+    # Records written before volumes existed hold only Docker's Binds strings (all binds).
+    mounts = cfg.get("Mounts") or [parse_volume_flag(b) for b in cfg.get("Binds") or []]
+    binds = runtime_binds(store.containers.dir(c.id), mounts)
+    if cfg.get("Network") or cfg.get("ExtraHosts"):
+        binds.append((write_hosts(store, c), "/etc/hosts", False))
     rootfs = RootfsSpec(
         lowerdirs=plan.lowerdirs,
         upperdir=plan.upperdir,
@@ -184,9 +100,15 @@ def _specs(
         gid=gid,
         hostname=cfg.get("Hostname") or c.id[:12],
         binds=tuple(binds),
-        network=cfg.get("NetworkMode") or "host",
+        network=_runtime_network(cfg.get("NetworkMode") or "host"),
     )
     return rootfs, proc
+
+
+def _runtime_network(mode: str) -> str:
+    # "bridge" is Docker's name; the runtime's is "private": lo only, ports forwarded in.
+    # User networks share the host's network (see networks.py).
+    return {"bridge": "private", "none": "none"}.get(mode, "host")
 
 
 def _pump(fd: int, log: CappedLog, sink: Sink | None, lock: threading.Lock) -> None:
@@ -249,9 +171,12 @@ def start_container(
     log_path = os.path.join(store.containers.dir(c.id), "log")
 
     timers: list[threading.Timer] = []
+    publisher = Publisher(store, c)
+    publisher.prepare()
 
     def started(pid: int) -> None:
         store.containers.update(c.id, state="running", pid=pid, started=time.time(), exit_code=None)
+        publisher.started(pid)
         if timeout is not None:
             timer = threading.Timer(timeout, _kill_quietly, (pid,))
             timer.daemon = True
@@ -279,6 +204,7 @@ def start_container(
         store.containers.update(c.id, state="exited", pid=None, exit_code=-1, finished=time.time())
         raise
     finally:
+        publisher.close()
         for timer in timers:
             timer.cancel()
     store.containers.update(c.id, state="exited", pid=None, exit_code=code, finished=time.time())
@@ -324,8 +250,20 @@ def _alive(pid: int | None) -> bool:
 
 
 def refresh(store: Store, c: Container) -> Container:
-    """A record that says running while its process is gone (a crash) is marked exited."""
+    """A record that says running while its process is gone (a crash) is marked exited.
+
+    A process that has just ended normally is gone a moment before whoever started it writes
+    its exit code: that writer gets a second before the record is called a crash (137)."""
     if c.state == "running" and not _alive(c.pid):
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                now = store.containers.load(c.id)
+            except NotFoundError:
+                return c
+            if now.state != "running" or now.pid != c.pid:
+                return now
+            time.sleep(0.02)
         return store.containers.update(
             c.id,
             state="exited",
@@ -390,7 +328,10 @@ def stop_container(
     return c
 
 
-def remove_container(store: Store, name: str, *, force: bool = False) -> Container:
+def remove_container(
+    store: Store, name: str, *, force: bool = False, volumes: bool = False
+) -> Container:
+    """Remove a container; with ``volumes`` its anonymous volumes too (named ones stay)."""
     c = refresh(store, store.containers.resolve(name))
     if c.state == "running":
         if not force:
@@ -408,6 +349,16 @@ def remove_container(store: Store, name: str, *, force: bool = False) -> Contain
             if image is not None and image.diff_ids:
                 keep_finished(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1])
     _remove_dir(store, c.id)
+    refresh_hosts(store, c.config.get("Network"))
+    if volumes:
+        from .volumes import remove_volume
+
+        for m in c.config.get("Mounts") or []:
+            if m.get("Type") == "volume" and m.get("Anonymous"):
+                try:
+                    remove_volume(store, m["Name"])
+                except (NotFoundError, ConflictError):
+                    pass  # gone already, or shared with another container: Docker keeps it
     return c
 
 

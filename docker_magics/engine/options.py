@@ -20,5 +20,13 @@ class RunOptions:
     user: str | None = None
     entrypoint: str | None = None
     hostname: str | None = None
-    volumes: list[str] = field(default_factory=list)
-    network: str = "host"  # or "none"; see runtime/network.py
+    volumes: list[str] = field(default_factory=list)  # -v specs
+    mounts: list[str] = field(default_factory=list)  # --mount specs
+    # "default" (the host's network, or a namespace of its own when ports are published where
+    # the backend can make one), "host" or "none"; see runtime/network.py and engine/ports.py
+    network: str = "default"
+    publish: list[str] = field(default_factory=list)  # -p specs
+    publish_all: bool = False  # -P
+    network_aliases: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)  # NAME:IP
+    labels: dict[str, str] = field(default_factory=dict)

@@ -125,13 +125,16 @@ class DockerMagics(Magics):
             return None
         return args
 
-    def run_argv(self, argv: list[str]) -> int:
-        """One CLI verb, run in this cell. Raises CellFailed (after showing why) on failure."""
+    def run_argv(self, argv: list[str], extra: dict[str, Any] | None = None) -> int:
+        """One CLI verb, run in this cell. Raises CellFailed (after showing why) on failure.
+
+        ``extra``: attributes added to the parsed arguments (``%%compose``'s file text)."""
         from ..cli.commands import HANDLERS
 
         args = self.parse(argv)
         if args is None:
             return 0
+        vars(args).update(extra or {})
         out = CellOutput(self.show)
         command = shlex.join(argv)
         try:
@@ -142,6 +145,8 @@ class DockerMagics(Magics):
             if self.debug or args.debug:
                 raise
             raise self.fail(exc, command=command, output_tail=out.tail()) from None
+        if code == 0:
+            self._show_links(args)
         if code != 0 and self.raise_on_error:
             from ..display.errors import ErrorView
 
@@ -155,6 +160,14 @@ class DockerMagics(Magics):
             )
             raise CellFailed(f"{args.verb} exited with code {code}")
         return code
+
+    def _show_links(self, args: Any) -> None:
+        """Published ports as links that work where this notebook is (display/web.py)."""
+        from ..cli.web_verbs import links_after
+
+        links = links_after(self.engine(args.root, args.runtime), args)
+        if links is not None:
+            display(links)
 
     def _split_line(self, line: str) -> list[str]:
         try:
@@ -199,6 +212,26 @@ class DockerMagics(Magics):
     @cell_magic
     def dockerfile(self, line: str, cell: str) -> Any:
         return run_dockerfile(self, line, cell)
+
+    # -- %%compose -----------------------------------------------------------------------------
+    @no_var_expand
+    @line_cell_magic
+    def compose(self, line: str, cell: str | None = None) -> None:
+        """%%compose [-p NAME] [--profile P] [VERB ...]: the cell is the compose file.
+
+        VERB is any `docker-magics compose` verb (default `up -d`); relative paths in the file
+        (build contexts, binds, env_file) are relative to the notebook's directory. As a line
+        magic, `%compose -p NAME ps|logs|stop|start|restart|down` needs no file, and
+        `%compose -f FILE VERB` reads one."""
+        argv = self._split_line(line)
+        opts: list[str] = []
+        while argv and argv[0] in ("-p", "--project-name", "--profile", "-f", "--file"):
+            opts += argv[:2]
+            argv = argv[2:]
+        if cell is None:
+            self.run_argv(["compose", *opts, *(argv or ["ps"])])
+            return
+        self.run_argv(["compose", *opts, *(argv or ["up", "-d"])], extra={"compose_text": cell})
 
 
 def _in_kernel(shell: Any) -> bool:

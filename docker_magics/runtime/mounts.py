@@ -25,6 +25,7 @@ import os
 
 from . import _sys
 from .base import Reporter
+from .network import OWN_NETNS
 from .paths import contain
 from .scratch import ETC_FILES, Scratch
 from .spec import ProcessSpec, RootfsSpec
@@ -213,7 +214,7 @@ def assemble(
     overlay = rootfs.is_overlay
     _mount_proc(root, report, overlay)
     _mount_dev(root, report, overlay, userns)
-    _mount_sys(root, report, overlay, proc.network == "none")
+    _mount_sys(root, report, overlay, proc.network in OWN_NETNS)
     _bind_etc_files(root, scratch, report, overlay)
     _bind_user(root, proc.binds, report, overlay)
     return root

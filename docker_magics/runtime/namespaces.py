@@ -28,7 +28,7 @@ from ..layer.extract import safe_rmtree
 from . import _sys
 from .base import Backend, Report, Reporter, supervise
 from .mounts import assemble, pivot
-from .network import loopback_up
+from .network import OWN_NETNS, loopback_up
 from .payload import FORWARDED_SIGNALS, exec_payload, exit_code
 from .scratch import Scratch
 from .spec import ProcessSpec, RootfsSpec
@@ -103,7 +103,7 @@ class NamespaceBackend(Backend):
     ) -> int:
         uid, gid = os.geteuid(), os.getegid()
         flags = _NS_FLAGS | (_sys.CLONE_NEWUSER if self.userns else 0)
-        _sys.unshare(flags | (_sys.CLONE_NEWNET if proc.network == "none" else 0))
+        _sys.unshare(flags | (_sys.CLONE_NEWNET if proc.network in OWN_NETNS else 0))
         if self.userns:
             write_id_maps(uid, gid)
         # Only we hold the write end, and nothing is ever written: init sees EOF on the read
@@ -132,7 +132,7 @@ class NamespaceBackend(Backend):
         if select.select([alive], [], [], 0)[0]:
             os._exit(137)
         os.close(alive)
-        if proc.network == "none":
+        if proc.network in OWN_NETNS:
             loopback_up()  # a new namespace's lo is down; Docker's --network none has it up
         pivot(assemble(rootfs, proc, scratch, rep, userns=self.userns))
         _sys.sethostname(proc.hostname)

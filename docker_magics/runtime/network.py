@@ -14,9 +14,13 @@ import fcntl
 import socket
 import struct
 
-__all__ = ["NETWORK_MODES", "check_mode", "loopback_up"]
+__all__ = ["NETWORK_MODES", "OWN_NETNS", "check_mode", "loopback_up"]
 
 NETWORK_MODES = ("host", "none")
+# Modes with a network namespace of their own (namespace backends only). "private" is not a
+# user-facing mode: the engine asks for it when a container publishes ports (Docker's
+# default bridge network, minus the bridge): lo only, its ports reached through a forwarder.
+OWN_NETNS = ("none", "private")
 _ALIASES = {"default": "host"}  # BuildKit's name for "whatever the builder gives"
 
 _SIOCGIFFLAGS = 0x8913

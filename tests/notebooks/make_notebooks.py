@@ -10,6 +10,9 @@ import sys
 
 import nbformat
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nb05  # noqa: E402
+
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
 
 
@@ -504,6 +507,7 @@ NOTEBOOKS = {
     "02-containers-and-commits.ipynb": NB02,
     "03-whats-in-a-layer.ipynb": NB03,
     "04-cache-deep-dive.ipynb": NB04,
+    "05-web-apps-and-compose.ipynb": nb05.cells(md, code, SETUP),
 }
 
 

@@ -46,6 +46,7 @@ NOTEBOOKS = [
     "02-containers-and-commits",
     "03-whats-in-a-layer",
     "04-cache-deep-dive",
+    "05-web-apps-and-compose",
 ]
 # (world, runtime): every notebook in each. Budgets are per notebook, about 10x the measured
 # times above, so that a slow CI machine passes and a hang does not.
@@ -137,6 +138,17 @@ def _check_lesson(name: str, nb) -> None:
             o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", [])
         )
         assert html.count("docker-magics-cachediff") >= 6
+    if name.startswith("05"):
+        pages = [
+            "".join(o.get("data", {}).get("text/plain", "") for o in c.outputs)
+            for c in nb.cells
+            if c.cell_type == "code" and c.source.startswith("%container curl")
+        ]
+        assert "No database at db:6379 yet" in pages[0]  # no `db` before the network
+        assert ["seen 1 time (" in p for p in pages[1:]] == [True, False, True, False]
+        assert "seen 2 times (" in pages[2] and "seen 2 times (" in pages[4]  # the volume kept it
+        links = [o for o in _outputs(nb, "%") if 'href="' in str(o.get("data", {}))]
+        assert links  # the published port as a link after run -d -p and compose up
 
 
 def _check_pod(world: World) -> None:

@@ -1,0 +1,1 @@
+"""Compose: multi-container apps described in a compose file (loader, order, health, project)."""
