@@ -44,7 +44,7 @@ def base_image(engine, busybox_tar):
 # Stand-ins the tutorials need, made once per machine and kept between sessions, readable by
 # every world's user (a kernel run as nobody reads them from here, it cannot enter /root).
 STAND_IN_CACHE = os.environ.get("DOCKER_MAGICS_TEST_STAND_INS", "/var/tmp/docker-magics-stand-ins")
-TUTORIAL_BASES = ["node:20", "node:20-slim", "busybox"]
+TUTORIAL_BASES = ["node:20", "node:20-slim", "busybox", "redis:7"]
 # Docker Hub out of reach for certain: a name that never resolves (RFC 6761), no public mirrors.
 OFFLINE = {"DOCKER_MAGICS_HUB": "registry-1.docker.invalid", "DOCKER_MAGICS_PUBLIC_MIRRORS": "off"}
 
