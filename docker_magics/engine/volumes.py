@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import ConflictError, NotFoundError, UsageError
 from ..layer.extract import safe_rmtree
-from ..layer.generate import OPAQUE_XATTRS, is_whiteout_device
+from ..layer.generate import is_opaque, is_whiteout_device
 from ..store.atomic import atomic_write_json
 from ..store.lock import locked
 from ..store.store import Store
@@ -201,16 +201,6 @@ def _copy_entry(src: str, dst: str, st: os.stat_result) -> None:
         pass
 
 
-def _is_opaque(path: str) -> bool:
-    for name in OPAQUE_XATTRS:
-        try:
-            if os.getxattr(path, name, follow_symlinks=False) == b"y":
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def _merge_layer(src: str, dst: str) -> None:
     """Apply one overlay-format layer dir ``src`` on top of ``dst``."""
     for entry in os.listdir(src):
@@ -219,7 +209,7 @@ def _merge_layer(src: str, dst: str) -> None:
         if is_whiteout_device(st):
             _remove(d)
             continue
-        if stat.S_ISDIR(st.st_mode) and _is_opaque(s) and os.path.isdir(d):
+        if stat.S_ISDIR(st.st_mode) and is_opaque(s) and os.path.isdir(d):
             _clear(d)
         _copy_entry(s, d, st)
         if stat.S_ISDIR(st.st_mode):
@@ -248,6 +238,6 @@ def seed_volume(dest: str, path: str, *, lowerdirs: tuple[str, ...], directory: 
         if is_whiteout_device(st) or not stat.S_ISDIR(st.st_mode):
             _clear(dest)
             continue
-        if _is_opaque(src):
+        if is_opaque(src):
             _clear(dest)
         _merge_layer(src, dest)
