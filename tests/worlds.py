@@ -44,11 +44,30 @@ WORLDS = ["root", "unprivileged", "no-userns", *BINDER_PROFILES]
 ALLOWED_BACKEND = {"no-userns": "proot", "binder": "proot", "binder-k3s": "proot"}
 
 
+_SIM_COPY: list[str] = []
+
+
+def _binder_sim() -> str:
+    """A world-readable copy of scripts/binder-sim: the pod's setup reads its files as the pod's
+    user, who cannot enter a checkout kept in a private (0700) directory."""
+    if not _SIM_COPY:
+        base = tempfile.mkdtemp(prefix="dm-binder-sim-", dir="/tmp")
+        dest = os.path.join(base, "binder-sim")
+        shutil.copytree(os.path.dirname(BINDER_SIM), dest)
+        for dirpath, _dirs, files in os.walk(base):
+            os.chmod(dirpath, 0o755)
+            for name in files:
+                path = os.path.join(dirpath, name)
+                os.chmod(path, os.stat(path).st_mode | 0o444)
+        _SIM_COPY.append(os.path.join(dest, "binder-sim"))
+    return _SIM_COPY[0]
+
+
 def binder_sim(
     profile: str, cmd: list[str], env: dict[str, str], cwd: str, report: str
 ) -> list[str]:
     """argv running ``cmd`` in a simulated Binder pod (binder-sim takes env and cwd as options)."""
-    argv = [BINDER_SIM, "--profile", profile, "--name", f"dm-test-{os.getpid()}", "-C", cwd]
+    argv = [_binder_sim(), "--profile", profile, "--name", f"dm-test-{os.getpid()}", "-C", cwd]
     argv += ["--report", report]
     for key, value in env.items():
         argv += ["-e", f"{key}={value}"]
