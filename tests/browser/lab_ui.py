@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 __all__ = [
@@ -109,8 +111,17 @@ def error_outputs(page: Page) -> list[str]:
 def shot(locator: Any, artifacts: str, name: str) -> str:
     """An element's screenshot (scrolled into view first) as ARTIFACTS/NAME.png."""
     path = os.path.join(artifacts, f"{name}.png")
-    locator.scroll_into_view_if_needed()
-    locator.screenshot(path=path)
+    # A live view may redraw its output element between the scroll and the picture (the
+    # element is replaced, not changed): the locator finds the new one on the next try.
+    for attempt in range(3):
+        try:
+            locator.scroll_into_view_if_needed()
+            locator.screenshot(path=path)
+            return path
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc) or attempt == 2:
+                raise
+            time.sleep(0.5)
     return path
 
 
