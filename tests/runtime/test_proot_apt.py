@@ -41,7 +41,7 @@ def _cache_store() -> str:
 @pytest.fixture(scope="module")
 def debian_layer() -> str:
     """The path of the bootstrapped Debian's single layer blob (bootstrapped on first use)."""
-    from docker_magics.engine.pull import bootstrap
+    from docker_magics.engine.bootstrap import bootstrap_debian
 
     cache = Engine(_cache_store())
     try:
@@ -49,7 +49,7 @@ def debian_layer() -> str:
     except Exception:  # noqa: BLE001 - not bootstrapped yet
         if shutil.which("mmdebstrap") is None:
             pytest.skip("needs mmdebstrap (apt-get install mmdebstrap) to bootstrap Debian")
-        image = bootstrap(cache.store, DEBIAN)
+        image = bootstrap_debian(cache.store, DEBIAN)
     return cache.store.blobs.path(image.layers[0]["digest"])
 
 
