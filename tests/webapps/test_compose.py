@@ -5,11 +5,11 @@ tests/magics/test_compose_magic.py)."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
 from docker_magics.engine.ports import free_port
+from tests.webapps.setup import import_busybox
 
 from .test_ports import fetch
 
@@ -47,11 +47,7 @@ volumes:
 @pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])
 def test_compose_app_and_database_in_every_world(busybox_tar, world, runtime):
     w = world
-    if w.name == "no-userns" and not shutil.which("proot"):
-        pytest.skip("needs proot: apt-get install proot")
-    shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
-    os.chmod(os.path.join(w.base, "base.tar.gz"), 0o644)
-    w.cli("import", "base.tar.gz", "busybox:latest")
+    import_busybox(w, busybox_tar)
     proj = os.path.join(w.base, "shop")
     os.makedirs(proj)
     port = free_port()

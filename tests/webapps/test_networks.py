@@ -5,12 +5,12 @@ container started earlier (its hosts file is rewritten in place)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
 
 from docker_magics.engine.ports import free_port
+from tests.webapps.setup import import_busybox
 
 CASES = [("root", "root"), ("unprivileged", "userns"), ("no-userns", None)]
 IDS = [f"{w}-{r or 'auto'}" for w, r in CASES]
@@ -19,11 +19,7 @@ IDS = [f"{w}-{r or 'auto'}" for w, r in CASES]
 @pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])
 def test_names_on_a_network_in_every_world(busybox_tar, world, runtime):
     w = world
-    if w.name == "no-userns" and not shutil.which("proot"):
-        pytest.skip("needs proot: apt-get install proot")
-    shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
-    os.chmod(os.path.join(w.base, "base.tar.gz"), 0o644)
-    w.cli("import", "base.tar.gz", "busybox:latest")
+    import_busybox(w, busybox_tar)
     port = free_port()
     rt = {"runtime": runtime}
     w.cli("network", "create", "app")

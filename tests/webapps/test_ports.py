@@ -9,14 +9,13 @@ second container wanting a port already in use is refused with the holder's name
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 import urllib.request
 
 import pytest
 
 from docker_magics.engine.ports import free_port
+from tests.webapps.setup import import_busybox
 
 CASES = [("root", "root"), ("unprivileged", "userns"), ("no-userns", None)]
 IDS = [f"{w}-{r or 'auto'}" for w, r in CASES]
@@ -44,11 +43,7 @@ def serve(w, name: str, publish: str, port: int, text: str, runtime: str | None)
 @pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])
 def test_published_ports_in_every_world(busybox_tar, world, runtime):
     w = world
-    if w.name == "no-userns" and not shutil.which("proot"):
-        pytest.skip("needs proot: apt-get install proot")
-    shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
-    os.chmod(os.path.join(w.base, "base.tar.gz"), 0o644)
-    w.cli("import", "base.tar.gz", "busybox:latest")
+    import_busybox(w, busybox_tar)
     h1, h2 = free_port(), free_port()
     try:
         if w.name == "no-userns":  # the host's network: one app per port
