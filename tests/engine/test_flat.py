@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import stat
-
-import pytest
 
 from docker_magics.api import Engine, RunOptions
 from docker_magics.layer.mtree import walk
@@ -22,15 +19,6 @@ from docker_magics.snapshot.flat import PREFIX
 from docker_magics.snapshot.unpack import unpack_into
 
 from ..capture import run_sh, run_sh_split
-
-
-@pytest.fixture
-def copy_engine(tmp_path, busybox_tar) -> Engine:
-    if shutil.which("proot") is None:
-        pytest.skip("proot is not installed (apt-get install proot)")
-    engine = Engine(str(tmp_path / "store"), runtime="proot")
-    engine.import_image(busybox_tar, "busybox:latest")
-    return engine
 
 
 def _flats(engine: Engine) -> list[str]:

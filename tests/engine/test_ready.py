@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import pytest
 
@@ -23,15 +22,6 @@ from docker_magics.snapshot.unpack import unpack_into
 
 from ..capture import run_sh
 from .test_flat import _tree
-
-
-@pytest.fixture
-def copy_engine(tmp_path, busybox_tar) -> Engine:
-    if shutil.which("proot") is None:
-        pytest.skip("proot is not installed (apt-get install proot)")
-    engine = Engine(str(tmp_path / "store"), runtime="proot")
-    engine.import_image(busybox_tar, "busybox:latest")
-    return engine
 
 
 def _ready(engine: Engine) -> list[str]:
