@@ -139,8 +139,8 @@ class Engine:
     def save(self, names: list[str], out: BinaryIO) -> None:
         archive.save_images(self.store, names, out)
 
-    def load(self, path: str) -> list[str]:
-        return archive.load_archive(self.store, path)
+    def load(self, path: str, name: str | None = None) -> list[str]:
+        return archive.load_archive(self.store, path, name)
 
     # -- registries ---------------------------------------------------------------------------
     def _registry_options(self, **kw: Any) -> Any:

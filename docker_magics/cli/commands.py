@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -306,6 +308,8 @@ def do_history(eng: Engine, args: Any, out: Output) -> int:
 
 
 def do_save(eng: Engine, args: Any, out: Output) -> int:
+    if not args.output:
+        return _save_to_stdout(eng, args.images, out)
     tmp = args.output + f".tmp-{os.getpid()}"
     try:
         with open(tmp, "wb") as fh:
@@ -317,11 +321,47 @@ def do_save(eng: Engine, args: Any, out: Output) -> int:
     return 0
 
 
+def _save_to_stdout(eng: Engine, images: list[str], out: Output) -> int:
+    if out.binary is None:
+        raise UsageError("save: name a file with -o FILE (a notebook cell cannot hold an archive)")
+    if out.binary.isatty():
+        # Docker's refusal: a tar archive on a terminal is garbage and can upset it.
+        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    eng.save(images, out.binary)
+    out.binary.flush()
+    return 0
+
+
 def do_load(eng: Engine, args: Any, out: Output) -> int:
-    for line in eng.load(args.input):
+    if args.input:
+        lines = eng.load(args.input)
+    else:
+        lines = _load_from_stdin(eng, out)
+    for line in lines:
         if not args.quiet:
             out.line(line)
     return 0
+
+
+def _load_from_stdin(eng: Engine, out: Output) -> list[str]:
+    source = out.binary_in
+    if source is None:
+        raise UsageError("load: name a file with -i FILE")
+    if source.isatty():
+        raise UsageError(
+            "requested load from stdin, but stdin is empty: redirect an archive into it "
+            "(load < FILE) or use -i FILE"
+        )
+    # The loader reads members out of order, so the stream is kept in the store's tmp/ first.
+    fd, path = tempfile.mkstemp(dir=eng.store.tmp_dir, prefix=f"load-{os.getpid()}-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            shutil.copyfileobj(source, fh, 1 << 20)
+        if os.path.getsize(path) == 0:
+            raise UsageError("requested load from stdin, but stdin is empty")
+        return eng.load(path, name="standard input")
+    finally:
+        os.unlink(path)
 
 
 def do_info(eng: Engine, args: Any, out: Output) -> int:

@@ -6,9 +6,13 @@ import gc
 import os
 import sys
 import traceback
+from typing import TYPE_CHECKING
 
 from ..errors import DockerMagicsError, describe_interrupt
 from .parsers import ArgumentError, build_parser
+
+if TYPE_CHECKING:
+    from .output import Output
 
 __all__ = ["main"]
 
@@ -21,6 +25,14 @@ def _write_out(data: bytes) -> None:
 def _write_err(data: bytes) -> None:
     sys.stderr.buffer.write(data)
     sys.stderr.buffer.flush()
+
+
+def _cli_output() -> Output:
+    from .output import Output
+
+    out = Output(sys.stdout, _write_out, _write_err, binary=sys.stdout.buffer)
+    out.binary_in = sys.stdin.buffer
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,13 +61,12 @@ def _main(argv: list[str] | None) -> int:
         return 0
     from ..api import Engine
     from .commands import HANDLERS
-    from .output import Output
 
     if args.stand_ins:  # read by every pull of this process, FROM and run included
         os.environ["DOCKER_MAGICS_STAND_INS"] = "1"
     try:
         engine = Engine(args.root, runtime=args.runtime)
-        return HANDLERS[args.verb](engine, args, Output(sys.stdout, _write_out, _write_err))
+        return HANDLERS[args.verb](engine, args, _cli_output())
     except DockerMagicsError as exc:
         if args.debug:
             traceback.print_exc()

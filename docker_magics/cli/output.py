@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 __all__ = ["Output"]
 
@@ -12,11 +12,19 @@ class Output:
     """Where a handler writes: text lines and raw container output."""
 
     def __init__(
-        self, text: TextIO, raw_out: Callable[[bytes], None], raw_err: Callable[[bytes], None]
+        self,
+        text: TextIO,
+        raw_out: Callable[[bytes], None],
+        raw_err: Callable[[bytes], None],
+        binary: BinaryIO | None = None,
     ) -> None:
         self.text = text
         self.raw_out = raw_out
         self.raw_err = raw_err
+        # The process's own stdout and stdin as bytes (`save` without -o, `load` without -i);
+        # None where there is no such stream (a notebook cell).
+        self.binary = binary
+        self.binary_in: BinaryIO | None = None
 
     def line(self, s: str = "") -> None:
         self.text.write(s + "\n")

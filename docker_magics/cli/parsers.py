@@ -201,9 +201,9 @@ def _image_verbs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", help="'json', or a Go-like template such as '{{.CreatedBy}}'")
     p = _verb(sub, "save", "Save images to a tar archive (Docker and OCI layout at once)")
     p.add_argument("images", nargs="+")
-    p.add_argument("-o", "--output", required=True, help="write to this file")
+    p.add_argument("-o", "--output", help="write to this file (default: standard output)")
     p = _verb(sub, "load", "Load images from a tar archive (docker-archive or OCI layout)")
-    p.add_argument("-i", "--input", required=True, help="read from this file")
+    p.add_argument("-i", "--input", help="read from this file (default: standard input)")
     p.add_argument("-q", "--quiet", action="store_true")
 
 

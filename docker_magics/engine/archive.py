@@ -226,25 +226,27 @@ def _image_from(
     return Image(digest, manifest, cfg_digest, config)
 
 
-def load_archive(store: Store, path: str) -> list[str]:
+def load_archive(store: Store, path: str, name: str | None = None) -> list[str]:
     """`load -i FILE`: every image in the archive, verified before it is tagged.
 
     Every blob is checked against its digest and every layer's uncompressed bytes against its
     diff_id; layers are unpacked on first use (``run``, ``build``), as skopeo and containerd
     leave them packed: a 170 MB image loads in the time it takes to copy and hash it.
+    ``name`` is what messages call the archive (``path`` may be a copy of standard input).
     """
+    label = name or path
     with store.writing():
         try:
             tar = tarfile.open(path, mode="r:*")
         except OSError as exc:
-            raise StoreError(f"{path}: cannot read the image archive ({exc.strerror or exc})")
+            raise StoreError(f"{label}: cannot read the image archive ({exc.strerror or exc})")
         except tarfile.TarError:
             # tarfile's message lists every method it tried as Python reprs; say what is wanted.
             raise StoreError(
-                f"{path}: not an image archive (a tar, plain or gzip/bzip2/xz-compressed, "
+                f"{label}: not an image archive (a tar, plain or gzip/bzip2/xz-compressed, "
                 "as written by `save` or `docker save`)"
             )
-        loader = _Loader(store, tar, path)
+        loader = _Loader(store, tar, label)
         try:
             names = tar.getnames()
             normal = {n.lstrip("./") for n in names}
@@ -252,7 +254,7 @@ def load_archive(store: Store, path: str) -> list[str]:
             for image, _ in images:
                 if len(image.diff_ids) != len(image.layers):
                     raise StoreError(
-                        f"{path}: image config lists {len(image.diff_ids)} diff_ids "
+                        f"{label}: image config lists {len(image.diff_ids)} diff_ids "
                         f"for {len(image.layers)} layers"
                     )
                 for layer, diff_id in zip(image.layers, image.diff_ids):
@@ -267,7 +269,7 @@ def load_archive(store: Store, path: str) -> list[str]:
             tarfile.TarError,
         ) as exc:
             loader.rollback()
-            raise StoreError(f"{path}: {exc}") if not isinstance(exc, LayerError) else exc
+            raise StoreError(f"{label}: {exc}") if not isinstance(exc, LayerError) else exc
         except BaseException:
             loader.rollback()
             raise

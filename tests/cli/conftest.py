@@ -20,9 +20,13 @@ class Cli:
     root: str
     cwd: str
 
+    def argv(self, *argv: str) -> list[str]:
+        """The whole command line of `docker-magics --root STORE ARGV...`."""
+        return [*_COMMAND, "--root", self.root, *argv]
+
     def __call__(self, *argv: str, stdin: bytes | None = None, timeout: float = 60) -> Result:
         proc = subprocess.run(
-            [*_COMMAND, "--root", self.root, *argv],
+            self.argv(*argv),
             input=stdin,
             capture_output=True,
             cwd=self.cwd,

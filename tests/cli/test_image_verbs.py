@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import pty
 import re
+import subprocess
 import tarfile
 
 import pytest
@@ -51,6 +55,49 @@ def test_save_load_round_trip(cli, tmp_path):
     assert again.read_bytes() == out.read_bytes()  # the archive is reproducible
     cli.ok("rm", "saver")
     cli.ok("rmi", "saved:1")
+
+
+def test_save_to_stdout_and_load_from_stdin(cli, tmp_path):
+    """`save IMAGE > FILE` and `load < FILE`, as the Docker docs show them first."""
+    cli.ok("tag", "busybox:latest", "piped:1")
+    r = cli("save", "piped:1")
+    assert (r.code, r.err) == (0, ""), r
+    with tarfile.open(fileobj=io.BytesIO(r.raw)) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert manifest[0]["RepoTags"] == ["piped:1"]
+    cli.ok("rmi", "piped:1")
+    assert cli.ok("load", stdin=r.raw) == "Loaded image: piped:1\n"
+    assert cli.ok("run", "--rm", "piped:1", "echo", "back") == "back\n"
+    cli.ok("rmi", "piped:1")
+    # Nothing of the copy of stdin stays in the store.
+    assert not [n for n in os.listdir(os.path.join(cli.root, "tmp")) if n.startswith("load-")]
+
+
+def test_load_from_empty_or_bad_stdin(cli):
+    r = cli("load", stdin=b"")
+    assert (r.code, r.out) == (125, "")
+    assert r.err == "Error: requested load from stdin, but stdin is empty\n"
+    r = cli("load", stdin=b"not a tar archive at all" * 100)
+    assert r.code == 125 and r.err.startswith("Error: standard input: not an image archive"), r
+
+
+def test_save_refuses_a_terminal(cli):
+    """A tar archive is never written onto a terminal (Docker's words)."""
+    main, tty = pty.openpty()
+    try:
+        proc = subprocess.run(
+            cli.argv("save", "busybox:latest"),
+            stdout=tty,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(tty)
+        os.close(main)
+    assert proc.returncode == 125
+    assert proc.stderr.decode() == (
+        "Error: cowardly refusing to save to a terminal. Use the -o flag or redirect\n"
+    )
 
 
 def test_import_names_the_image(cli, tmp_path, busybox_tar):
