@@ -15,10 +15,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .engine.options import RunOptions, Sink
-from .errors import ConflictError, NotFoundError, RuntimeBackendError
+from .errors import ConflictError, DockerMagicsError, NotFoundError, RuntimeBackendError
 from .store.containers import Container
 from .store.images import Image
 from .store.store import Store
@@ -353,10 +354,30 @@ class Engine:
         )
 
     def logs(self, name: str) -> bytes:
+        """Both streams as they came, as one byte string."""
         from .engine.logfile import read_log
 
         c = self.container(name)
         return read_log(os.path.join(self.store.containers.dir(c.id), "log"))
+
+    def log_records(self, name: str, *, follow: bool = False) -> Iterator[Any]:
+        """The log's records (``engine.logfile.Record``); with ``follow``, a None when the
+        past is read, then new records until the container stops."""
+        from .engine.logfile import follow_records, read_records
+
+        c = self.container(name)
+        path = os.path.join(self.store.containers.dir(c.id), "log")
+        if not follow:
+            return read_records(path)
+
+        def running() -> bool:
+            try:
+                now = containers.refresh(self.store, self.store.containers.load(c.id))
+            except DockerMagicsError:  # removed while followed
+                return False
+            return now.state in ("running", "restarting")
+
+        return follow_records(path, running)
 
     def stop(self, name: str, *, timeout: float = 10.0) -> Container:
         return containers.stop_container(self.store, self.container(name), timeout=timeout)

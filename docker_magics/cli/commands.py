@@ -21,6 +21,7 @@ from ..oci.reference import Reference, parse_reference
 from ..textfmt import human_age, human_size, parse_time, truncate
 from . import build_verb
 from .compose_verb import HANDLERS as _compose_handlers
+from .logs_verb import do_logs
 from .management import MANAGEMENT_HANDLERS
 from .network_verbs import HANDLERS as _network_handlers
 from .output import Output
@@ -174,11 +175,6 @@ def do_commit(eng: Engine, args: Any, out: Output) -> int:
 def do_diff(eng: Engine, args: Any, out: Output) -> int:
     for line in eng.diff(args.container):
         out.line(line)
-    return 0
-
-
-def do_logs(eng: Engine, args: Any, out: Output) -> int:
-    out.raw_out(eng.logs(args.container))
     return 0
 
 

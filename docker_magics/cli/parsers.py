@@ -255,8 +255,9 @@ def _container_verbs(sub: argparse._SubParsersAction) -> None:
     p = _verb(sub, "port", "List a container's published ports")
     p.add_argument("container")
     p.add_argument("private_port", nargs="?", help="only this container port (PORT[/tcp])")
-    p = _verb(sub, "logs", "Show a container's output")
-    p.add_argument("container")
+    from .logs_verb import add_logs_parser
+
+    add_logs_parser(_verb(sub, "logs", "Show a container's output"))
     p = _verb(sub, "stop", "Stop running containers (SIGTERM, then SIGKILL)")
     p.add_argument("containers", nargs="+")
     p.add_argument("-t", "--time", type=float, default=10.0, help="seconds before SIGKILL")

@@ -28,7 +28,7 @@ from ..snapshot.ready import keep_finished
 from ..store.containers import Container
 from ..store.store import Store
 from .create import create_container
-from .logfile import CappedLog
+from .logfile import STDERR, STDOUT, CappedLog
 from .mountspec import parse_volume_flag, runtime_binds
 from .networks import refresh_hosts, write_hosts
 from .options import RunOptions, Sink
@@ -111,11 +111,11 @@ def _runtime_network(mode: str) -> str:
     return {"bridge": "private", "none": "none"}.get(mode, "host")
 
 
-def _pump(fd: int, log: CappedLog, sink: Sink | None, lock: threading.Lock) -> None:
+def _pump(fd: int, stream: int, log: CappedLog, sink: Sink | None, lock: threading.Lock) -> None:
     with os.fdopen(fd, "rb", buffering=0) as src:
         while chunk := src.read(65536):
             with lock:
-                log.write(chunk)
+                log.write(chunk, stream)
                 log.flush()
             if sink is not None:
                 sink(chunk)
@@ -130,8 +130,8 @@ def _run_piped(
     lock = threading.Lock()
     with CappedLog(log_path) as log:
         threads = [
-            threading.Thread(target=_pump, args=(r, log, s, lock), daemon=True)
-            for r, s in ((r_out, out), (r_err, err))
+            threading.Thread(target=_pump, args=(r, n, log, s, lock), daemon=True)
+            for r, n, s in ((r_out, STDOUT, out), (r_err, STDERR, err))
         ]
         for t in threads:
             t.start()

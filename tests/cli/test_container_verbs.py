@@ -4,6 +4,7 @@ code checked. Detached containers get a short life of their own so none outlives
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 import time
 
@@ -30,11 +31,52 @@ def test_run_passes_exit_code_and_streams(cli):
     assert lines[0].split()[:3] == ["CONTAINER", "ID", "IMAGE"]
     [row] = [line for line in lines if line.endswith(" streams")]
     assert "Exited (3)" in row and " busybox " in row
-    # One log of both streams, in the order written (Docker's `logs` keeps them apart).
-    assert cli.ok("logs", "streams") == "out\nerr\n"
+    # The log keeps the streams apart, as Docker's: stdout to stdout, stderr to stderr.
+    r = cli("logs", "streams")
+    assert (r.code, r.out, r.err) == (0, "out\n", "err\n")
     assert cli.ok("wait", "streams") == "3\n"
     assert cli.ok("rm", "streams") == "streams\n"
     assert "streams" not in cli.ok("ps", "-a")
+
+
+def test_logs_tail_timestamps_since(cli):
+    cli.ok(
+        "run", "--name", "talker", "busybox", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done"
+    )
+    assert cli.ok("logs", "-n", "2", "talker") == "line4\nline5\n"
+    assert cli.ok("logs", "--tail", "0", "talker") == ""
+    stamped = cli.ok("logs", "-t", "talker").splitlines()
+    assert [line.split(" ", 1)[1] for line in stamped] == [f"line{i}" for i in range(1, 6)]
+    stamp = stamped[0].split(" ")[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", stamp), stamp
+    # --since a time after the output: nothing; a duration reaching back before it: all.
+    assert cli.ok("logs", "--since", "2999-01-01T00:00:00Z", "talker") == ""
+    assert cli.ok("logs", "--since", "10m", "talker").count("line") == 5
+    assert cli.ok("logs", "--until", stamp, "talker") == ""
+    r = cli("logs", "--since", "yesterday", "talker")
+    assert r.code == 125 and r.err.startswith("Error: invalid value for --since: 'yesterday'")
+    r = cli("logs", "-n", "many", "talker")
+    assert r.code == 125 and "invalid value for --tail" in r.err
+    cli.ok("rm", "talker")
+
+
+def test_logs_follow_until_the_container_stops(cli):
+    cli.ok(
+        "run",
+        "-d",
+        "--name",
+        "follower",
+        "busybox",
+        "sh",
+        "-c",
+        "echo first; sleep 1; echo second; sleep 1; echo last >&2",
+    )
+    started = time.monotonic()
+    r = cli("logs", "-f", "follower", timeout=30)
+    # It waited for the later lines and ended by itself when the container stopped.
+    assert (r.code, r.out, r.err) == (0, "first\nsecond\n", "last\n"), r
+    assert time.monotonic() - started >= 1.0
+    cli.ok("rm", "follower")
 
 
 def test_create_start_attach_and_wait(cli):
