@@ -1,7 +1,9 @@
 """No silent skips: a run fails when a test skips for a reason not on ``tests/allowed_skips.txt``.
 
 A skip hides whatever the test was there to catch, so each one the suite accepts is written down
-with the reason it cannot run on Debian 12 as root. Everything else that skips (a missing package,
+with the reason it cannot run on Debian 12 as root. An expected failure (``xfail``, whether it
+then fails or passes) hides a test the same way and is held to the same list; its reason is the
+mark's ``reason``. Everything else that skips (a missing package,
 a fallback that could not be made, a backend the probe did not pick) turns the run into a failure
 and is listed at the end, after pytest's own ``-rs`` summary.
 
@@ -56,7 +58,10 @@ def load_allowlist(path: str = ALLOWLIST) -> list[Allowed]:
 
 
 def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
-    """The message a skip was given (``longrepr`` is ``(path, line, "Skipped: ...")``)."""
+    """The message a skip was given (``longrepr`` is ``(path, line, "Skipped: ...")``), or
+    ``xfail: REASON`` for an expected failure."""
+    if hasattr(report, "wasxfail"):
+        return f"xfail: {report.wasxfail}"
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
@@ -96,9 +101,10 @@ class SkipGuard:
         self.skipped: list[pytest.TestReport | pytest.CollectReport] = []
 
     # Collected here, not read from the terminal reporter's stats: `-p no:terminal` must not
-    # turn the guard off. An expected failure (xfail) is reported as skipped too: not a skip.
+    # turn the guard off. An xfail is reported as skipped when it fails and as passed when it
+    # passes (non-strict): both count, once per test.
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.skipped and not hasattr(report, "wasxfail"):
+        if report.skipped or (hasattr(report, "wasxfail") and report.when == "call"):
             self.skipped.append(report)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

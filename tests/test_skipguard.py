@@ -111,10 +111,30 @@ def test_a_module_level_skip_counts(tmp_path):
     assert "test_small.py: no module here" in out
 
 
-def test_xfail_is_not_a_skip_and_no_terminal_does_not_disarm_it(tmp_path):
-    suite = "import pytest\n@pytest.mark.xfail(reason='known')\ndef test_x():\n    assert False\n"
-    code, out = _run(tmp_path, "", suite)
-    assert code == 0 and "1 xfailed" in out, out
+XFAILS = """
+import pytest
+
+@pytest.mark.xfail(reason="hangs under load")
+def test_fails():
+    assert False
+
+@pytest.mark.xfail(reason="hangs under load")
+def test_passes_anyway():
+    pass
+"""
+
+
+def test_an_xfail_needs_a_line_as_a_skip_does(tmp_path):
+    """An xfail hides a test as a skip does, whether it fails or passes."""
+    code, out = _run(tmp_path, "", XFAILS)
+    assert code == 1 and "1 xfailed, 1 xpassed" in out, out
+    assert "test_small.py::test_fails: xfail: hangs under load" in out
+    assert "test_small.py::test_passes_anyway: xfail: hangs under load" in out
+    code, out = _run(tmp_path, "test_small.py::test_* | xfail: hangs under load | why\n", XFAILS)
+    assert code == 0, out
+
+
+def test_no_terminal_does_not_disarm_it(tmp_path):
     code, out = _run(tmp_path, "", SUITE, ("-p", "no:terminal"))
     assert code == 1, out
 
