@@ -119,7 +119,7 @@ class Engine:
             "Id": c.id,
             "Name": c.name,
             "Image": c.image,
-            "Config": c.config,
+            "Config": {**c.config, "Labels": {**(c.config.get("Labels") or {}), **c.labels}},
             "Path": c.argv[0],
             "Args": c.argv[1:],
             "State": {"Status": c.state, "Pid": c.pid or 0, "ExitCode": c.exit_code},

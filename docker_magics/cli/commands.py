@@ -14,7 +14,7 @@ from typing import Any
 
 from ..api import Engine, RunOptions
 from ..display.tables import Table
-from ..engine.ports import format_ports, port_lines
+from ..engine.ports import port_lines
 from ..errors import UsageError
 from ..oci.digest import short_id
 from ..oci.reference import Reference, parse_reference
@@ -25,6 +25,7 @@ from .logs_verb import do_logs
 from .management import MANAGEMENT_HANDLERS
 from .network_verbs import HANDLERS as _network_handlers
 from .output import Output
+from .ps_verb import do_ps
 from .registry_verbs import HANDLERS as _registry_handlers
 from .registry_verbs import pull_missing
 from .tutorial_verb import HANDLERS as _tutorial_handlers
@@ -43,15 +44,51 @@ def _tty_note(args: Any, out: Output) -> None:
         )
 
 
+def _env_file(path: str) -> list[str]:
+    """Docker's --env-file: KEY=VALUE or KEY (the host's value) per line, # comments, no
+    quoting (the value is the rest of the line, as Docker reads it)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError as exc:
+        raise UsageError(f"--env-file {path}: {exc.strerror or exc}")
+    out = []
+    for number, line in enumerate(lines, 1):
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key = stripped.partition("=")[0]
+        if not key or any(ch.isspace() for ch in key):
+            raise UsageError(
+                f"{path}:{number}: variable '{key}' contains whitespaces or is empty "
+                "(write KEY=VALUE)"
+            )
+        out.append(stripped)
+    return out
+
+
+def _labels(specs: list[str]) -> dict[str, str]:
+    labels = {}
+    for spec in specs:
+        key, _, value = spec.partition("=")
+        if not key:
+            raise UsageError(f"invalid label '{spec}': give KEY=VALUE")
+        labels[key] = value
+    return labels
+
+
 def _opts(args: Any) -> RunOptions:
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
+    env = [line for path in args.env_file for line in _env_file(path)] + args.env
     return RunOptions(
         image=args.image,
         command=command,
         name=args.name,
-        env=args.env,
+        hostname=args.hostname,
+        labels=_labels(args.label),
+        env=env,
         workdir=args.workdir,
         user=args.user,
         entrypoint=args.entrypoint,
@@ -111,34 +148,6 @@ def do_exec(eng: Engine, args: Any, out: Output) -> int:
         out=out.raw_out,
         err=out.raw_err,
     )
-
-
-def do_ps(eng: Engine, args: Any, out: Output) -> int:
-    rows = []
-    for c in eng.ps(all=args.all):
-        if args.quiet:
-            out.line(c.id if args.no_trunc else c.short_id)
-            continue
-        status = {
-            "running": f"Up {human_age(c.started).replace(' ago', '')}",
-            "created": "Created",
-        }.get(c.state, f"Exited ({c.exit_code}) {human_age(c.finished)}")
-        command = json.dumps(" ".join(c.argv))
-        rows.append(
-            [
-                c.id if args.no_trunc else c.short_id,
-                c.image_ref,
-                command if args.no_trunc else truncate(command, 22),
-                human_age(c.created),
-                status,
-                format_ports(c.config),
-                c.name,
-            ]
-        )
-    if not args.quiet:
-        head = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
-        out.show(Table(head, rows))
-    return 0
 
 
 def do_port(eng: Engine, args: Any, out: Output) -> int:

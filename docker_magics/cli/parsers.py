@@ -99,6 +99,17 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="set an environment variable (KEY alone copies the host's value)",
     )
+    p.add_argument(
+        "--env-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="read environment variables from a file (KEY=VALUE lines)",
+    )
+    p.add_argument(
+        "-l", "--label", action="append", default=[], metavar="KEY=VALUE", help="set a label"
+    )
+    p.add_argument("--hostname", help="the container's host name (default: its short ID)")
     p.add_argument("-w", "--workdir", help="working directory inside the container")
     p.add_argument("-u", "--user", help="user name or UID[:GID] to run as")
     p.add_argument("--entrypoint", help="override the image's ENTRYPOINT")
@@ -229,10 +240,9 @@ def _container_verbs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-i", "--interactive", action="store_true")
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)
-    p = _verb(sub, "ps", "List containers")
-    p.add_argument("-a", "--all", action="store_true", help="show all containers")
-    p.add_argument("-q", "--quiet", action="store_true", help="only show IDs")
-    p.add_argument("--no-trunc", action="store_true")
+    from .ps_verb import add_ps_parser
+
+    add_ps_parser(_verb(sub, "ps", "List containers"))
     p = _verb(sub, "rm", "Remove one or more containers")
     p.add_argument("containers", nargs="+")
     p.add_argument("-f", "--force", action="store_true", help="kill a running container first")

@@ -172,7 +172,7 @@ def up(
     names = selected(project, services, profiles or [])
     prepare(eng, project, names)
     started: list[str] = []
-    before = {c.name for c in containers_of(eng, project.name) if c.state == "running"}
+    before = {c.name: c.state for c in containers_of(eng, project.name)}
     try:
         for name in names:
             s = project.services[name]
@@ -181,10 +181,14 @@ def up(
                 wait_for(eng, project, project.services[dep], condition, health_timeout)
             started.append(_start_service(eng, project, s, out))
     except BaseException:
-        # A failed `up` (an unhealthy dependency, a taken port) leaves nothing running.
-        for cname in reversed([n for n in started if n not in before]):
+        # A failed `up` (an unhealthy dependency, a taken port) leaves nothing running that it
+        # started: what it made goes, what existed stopped is stopped again with its data.
+        for cname in reversed(started):
             try:
-                eng.rm(cname, force=True, volumes=True)
+                if cname not in before:
+                    eng.rm(cname, force=True, volumes=True)
+                elif before[cname] != "running":
+                    eng.stop(cname)
             except Exception:
                 pass
         raise

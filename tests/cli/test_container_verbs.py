@@ -4,6 +4,7 @@ code checked. Detached containers get a short life of their own so none outlives
 from __future__ import annotations
 
 import io
+import json
 import re
 import tarfile
 import time
@@ -180,3 +181,70 @@ def test_unknown_container(cli, verb):
     argv = [verb, "nosuch"] + (["true"] if verb == "exec" else [])
     r = cli(*argv)
     assert (r.code, r.out, r.err) == (125, "", "Error: no such container: nosuch\n")
+
+
+def test_ps_filters_and_formats(cli):
+    cli.ok("run", "--name", "ok-one", "--label", "team=a", "busybox", "true")
+    assert (
+        cli("run", "--name", "bad-one", "--label", "team=b", "busybox", "sh", "-c", "exit 3").code
+        == 3
+    )
+    cli.ok("run", "-d", "--name", "up-one", "busybox", "sleep", "30")
+    try:
+        names = cli.ok("ps", "-a", "--format", "{{.Names}} {{.State}}").splitlines()
+        assert names[:3] == ["up-one running", "bad-one exited", "ok-one exited"]
+        # A status filter looks at stopped containers without -a, as Docker's does.
+        assert cli.ok("ps", "--filter", "status=exited", "--format", "{{.Names}}").split() == [
+            "bad-one",
+            "ok-one",
+        ]
+        assert cli.ok("ps", "-f", "exited=3", "--format", "{{.Names}}") == "bad-one\n"
+        assert cli.ok("ps", "-a", "-f", "label=team=a", "--format", "{{.Names}}") == "ok-one\n"
+        assert cli.ok("ps", "-a", "-f", "name=-one", "-f", "status=running", "-q") == (
+            cli.ok("ps", "-q")
+        )
+        assert cli.ok("ps", "-l", "--format", "{{.Names}}") == "up-one\n"
+        assert cli.ok("ps", "-n", "2", "--format", "{{.Names}}").split() == ["up-one", "bad-one"]
+        table = cli.ok("ps", "--format", "table {{.Names}}\\t{{.Status}}").splitlines()
+        assert table[0].split() == ["NAMES", "STATUS"] and table[1].startswith("up-one")
+        row = json.loads(cli.ok("ps", "--format", "json"))
+        assert row["Names"] == "up-one" and row["State"] == "running"
+        r = cli("ps", "-f", "colour=red")
+        assert r.code == 125 and r.err.startswith('Error: invalid filter "colour=red"'), r
+        r = cli("ps", "-f", "status=sleeping")
+        assert r.code == 125 and "the states are created, restarting, running" in r.err, r
+    finally:
+        cli("rm", "-f", "ok-one", "bad-one", "up-one")
+
+
+def test_env_file_labels_and_hostname(cli, tmp_path):
+    env = tmp_path / "app.env"
+    env.write_text("# settings\nGREETING=hello world\nEMPTY=\nQUOTED='kept as is'\n")
+    script = 'echo "$GREETING|$EMPTY|$QUOTED|$OVERRIDE"; hostname'
+    out = cli.ok(
+        "run",
+        "--rm",
+        "--env-file",
+        str(env),
+        "-e",
+        "OVERRIDE=yes",
+        "--hostname",
+        "web1",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    )
+    assert out == "hello world||'kept as is'|yes\nweb1\n"
+    cli.ok("create", "--name", "labelled", "-l", "tier=front", "--label", "bare", "busybox", "true")
+    labels = json.loads(cli.ok("inspect", "labelled"))[0]["Config"]["Labels"]
+    assert labels == {"tier": "front", "bare": ""}
+    cli.ok("rm", "labelled")
+    env.write_text("GOOD=1\nBAD NAME=2\n")
+    r = cli("run", "--rm", "--env-file", str(env), "busybox", "true")
+    assert (r.code, r.err) == (
+        125,
+        f"Error: {env}:2: variable 'BAD NAME' contains whitespaces or is empty (write KEY=VALUE)\n",
+    )
+    r = cli("run", "--rm", "--env-file", str(tmp_path / "missing.env"), "busybox", "true")
+    assert r.code == 125 and "missing.env: No such file or directory" in r.err, r
