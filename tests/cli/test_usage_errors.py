@@ -13,7 +13,7 @@ USAGE = [
     (["run"], '"docker-magics run" requires at least 1 argument.', "run"),
     (["tag", "busybox"], '"docker-magics tag" requires exactly 2 arguments.', "tag"),
     (["cp", "a"], '"docker-magics cp" requires exactly 2 arguments.', "cp"),
-    (["save", "busybox"], 'required flag(s) "output" not set', "save"),
+    (["save"], '"docker-magics save" requires at least 1 argument.', "save"),
     (["stop", "-t"], "flag needs an argument: --time", "stop"),
     (["image", "lsx"], "docker-magics image: 'lsx' is not a docker-magics image command. Known: "
      "ls, list, history, inspect, rm, remove, tag, pull, push, save, load, import, prune.",
