@@ -7,19 +7,24 @@ in its own mount namespace, so a leaked one is visible only through a process th
 from __future__ import annotations
 
 import os
+import re
 
 __all__ = ["processes_with", "mounts_under", "tmp_leftovers"]
 
 
 def processes_with(marker: str) -> list[int]:
-    """Host pids whose command line contains ``marker`` (zombies have none and do not count)."""
+    """Host pids whose command line contains ``marker`` (zombies have none and do not count).
+
+    A marker is not matched inside a longer number (``6065`` is not found in ``46065`` or a
+    port ``60650``): markers are sleep lengths, and other processes' arguments hold numbers."""
+    pattern = re.compile(rb"(?<![0-9])" + re.escape(marker.encode()) + rb"(?![0-9])")
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit() or int(name) == os.getpid():
             continue
         try:
             with open(f"/proc/{name}/cmdline", "rb") as f:
-                if marker.encode() in f.read():
+                if pattern.search(f.read()):
                     found.append(int(name))
         except OSError:
             pass

@@ -9,6 +9,7 @@ exited with 130; finished build steps stay cached; the store checks clean.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -25,7 +26,11 @@ pytest.importorskip("ipykernel")
 
 pytestmark = pytest.mark.slow
 
-MARKER = "6061"  # a sleep length no other test uses: how we find the RUN's processes
+# Sleep lengths no other test or process uses, new in each run: how we find the processes (a
+# fixed number once matched a process another test had left behind).
+MARKER = f"6061{random.randrange(10**5):05d}"
+RUN_MARKER = f"6065{random.randrange(10**5):05d}"
+CLI_MARKER = f"6066{random.randrange(10**5):05d}"
 PKG = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCKERFILE = (
     f"FROM busybox\nRUN echo first > /first\nRUN sleep {MARKER} & sleep {MARKER}; echo no\n"
@@ -122,14 +127,14 @@ def test_interrupt_in_a_kernel(engine, base_image, tmp_path, runtime):
 
         # A foreground run: stopped, recorded as exited with 130, said in one line.
         took, reply, msgs = kernel.interrupt_after(
-            "%container run --name sleeper busybox sleep 6065", "6065"
+            f"%container run --name sleeper busybox sleep {RUN_MARKER}", RUN_MARKER
         )
         assert reply["ename"] == "CellInterrupted" and took < 5
         _, text, errors = _shown(msgs)
         assert [e["content"]["traceback"] for e in errors] == [
             ["Interrupted: container sleeper stopped (exit code 130)"]
         ]
-        assert _wait_for(lambda: not processes_with("6065"), 5), "the container survived"
+        assert _wait_for(lambda: not processes_with(RUN_MARKER), 5), "the container survived"
         assert engine.container("sleeper").exit_code == 130
         # The kernel is still usable and the store is whole.
         reply, _ = kernel.execute(
@@ -195,13 +200,13 @@ def test_ctrl_c_in_the_cli(engine, base_image, tmp_path):
     assert _wait_for(lambda: not processes_with(MARKER), 5), "RUN survived"
 
     ran = _cli_interrupted(
-        root, "run", "--name", "sleeper", "busybox", "sleep", "6066", marker="6066"
+        root, "run", "--name", "sleeper", "busybox", "sleep", CLI_MARKER, marker=CLI_MARKER
     )
     assert ran.returncode == 130 and ran.stderr == (
         "Interrupted: container sleeper stopped (exit code 130)\n"
     )
     assert engine.container("sleeper").exit_code == 130
-    assert _wait_for(lambda: not processes_with("6066"), 5), "the container survived"
+    assert _wait_for(lambda: not processes_with(CLI_MARKER), 5), "the container survived"
     engine.rm("sleeper")
     assert mounts_under(root) == []
 
