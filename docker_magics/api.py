@@ -122,8 +122,11 @@ class Engine:
             "Config": {**c.config, "Labels": {**(c.config.get("Labels") or {}), **c.labels}},
             "Path": c.argv[0],
             "Args": c.argv[1:],
-            "State": {"Status": c.state, "Pid": c.pid or 0, "ExitCode": c.exit_code},
+            "State": _state(c),
+            "RestartCount": c.restart_count,
             "HostConfig": {
+                "RestartPolicy": c.config.get("RestartPolicy")
+                or {"Name": "no", "MaximumRetryCount": 0},
                 "NetworkMode": c.config.get("NetworkMode") or "host",
                 "Binds": c.config.get("Binds") or [],
                 "PortBindings": c.config.get("PortBindings") or {},
@@ -224,7 +227,7 @@ class Engine:
 
     def ps(self, *, all: bool = False) -> list[Container]:
         out = [containers.refresh(self.store, c) for c in self.store.containers.all()]
-        return out if all else [c for c in out if c.state == "running"]
+        return out if all else [c for c in out if c.state in ("running", "restarting")]
 
     def create(self, opts: RunOptions) -> Container:
         # A writer: the container is staged and its root filesystem unpacked under tmp/,
@@ -271,9 +274,20 @@ class Engine:
             if remove:
                 containers.remove_container(self.store, c.id, force=True, volumes=True)
 
-    def start(self, name: str, *, out: Sink | None = None, err: Sink | None = None) -> int:
+    def start(
+        self,
+        name: str,
+        *,
+        out: Sink | None = None,
+        err: Sink | None = None,
+        restart_policy: bool = False,
+    ) -> int:
+        """Run a container in the foreground; ``restart_policy``: as its monitor, which
+        applies the policy (engine/restart.py)."""
         c = self.container(name)
-        return containers.start_container(self.store, c, self.backend(), out=out, err=err)
+        return containers.start_container(
+            self.store, c, self.backend(), out=out, err=err, restart_policy=restart_policy
+        )
 
     def run_detached(self, opts: RunOptions, *, remove: bool = False) -> Container:
         c = self.create(opts)
@@ -288,6 +302,10 @@ class Engine:
         from .engine.publish import Publisher
 
         c = self.container(name)
+        if c.state in ("running", "restarting"):
+            return  # as Docker: starting a running container changes nothing
+        # A start by the user: the restart policy applies again, counted from zero (Docker).
+        c = self.store.containers.update(c.id, manually_stopped=False, restart_count=0, health=None)
         before = (c.state, c.started)
         check = Publisher(self.store, c)  # a taken port is an error here, not in the monitor
         check.prepare()
@@ -339,7 +357,10 @@ class Engine:
         user: str | None = None,
         out: Sink | None = None,
         err: Sink | None = None,
+        timeout: float | None = None,
     ) -> int:
+        """``timeout``: kill the command (and what it started) after that many seconds and
+        raise ``ContainerTimeout``."""
         c = self.container(name)
         return containers.exec_in(
             self.store,
@@ -351,6 +372,7 @@ class Engine:
             user=user,
             out=out,
             err=err,
+            timeout=timeout,
         )
 
     def logs(self, name: str) -> bytes:
@@ -383,7 +405,11 @@ class Engine:
         return containers.stop_container(self.store, self.container(name), timeout=timeout)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> Container:
-        c = containers.refresh(self.store, self.container(name))
+        c = self.container(name)
+        was_restarting = c.state == "restarting"
+        c = containers.mark_stopped(self.store, c)
+        if was_restarting and c.state != "running":
+            return c  # as Docker: between two runs, the mark alone ends it
         if c.state != "running":
             # As Docker: a signal for a process that is not there is an error, not a no-op.
             raise ConflictError(f"cannot kill container {name}: it is not running")
@@ -537,3 +563,26 @@ class Engine:
             "images": len(self.store.index.entries()),
             "containers": len(self.store.containers.all()),
         }
+
+
+def _state(c: Container) -> dict[str, Any]:
+    """``State`` as ``docker inspect`` shows it (times in RFC 3339, Health when configured)."""
+    from datetime import datetime, timezone
+
+    def when(t: float | None) -> str:
+        if not t:
+            return "0001-01-01T00:00:00Z"
+        return datetime.fromtimestamp(t, timezone.utc).isoformat().replace("+00:00", "Z")
+
+    state: dict[str, Any] = {
+        "Status": c.state,
+        "Running": c.state == "running",
+        "Restarting": c.state == "restarting",
+        "Pid": c.pid or 0,
+        "ExitCode": c.exit_code,
+        "StartedAt": when(c.started),
+        "FinishedAt": when(c.finished),
+    }
+    if c.health is not None:
+        state["Health"] = c.health
+    return state

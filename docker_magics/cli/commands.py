@@ -29,6 +29,7 @@ from .ps_verb import do_ps
 from .registry_verbs import HANDLERS as _registry_handlers
 from .registry_verbs import pull_missing
 from .tutorial_verb import HANDLERS as _tutorial_handlers
+from .update_verb import HANDLERS as _update_handlers
 from .view_verbs import VIEW_HANDLERS
 from .volume_verbs import HANDLERS as _volume_handlers
 from .web_verbs import HANDLERS as _web_handlers
@@ -99,17 +100,34 @@ def _opts(args: Any) -> RunOptions:
         publish_all=args.publish_all,
         network_aliases=args.network_alias,
         add_hosts=args.add_host,
+        restart=args.restart,
+        health={
+            "cmd": args.health_cmd,
+            "interval": args.health_interval,
+            "timeout": args.health_timeout,
+            "retries": args.health_retries,
+            "start_period": args.health_start_period,
+            "start_interval": args.health_start_interval,
+            "disable": args.no_healthcheck,
+        },
     )
 
 
 def do_run(eng: Engine, args: Any, out: Output) -> int:
     _tty_note(args, out)
     opts = _opts(args)
+    if args.rm and opts.restart and opts.restart != "no":
+        raise UsageError("conflicting options: --restart and --rm (a removed one cannot restart)")
     pull_missing(eng, opts.image, out)
     if args.detach:
         c = eng.run_detached(opts, remove=args.rm)
         out.line(c.id)
         return 0
+    if opts.restart and opts.restart != "no":
+        out.raw_err(
+            b"note: --restart applies to detached containers (run -d, start): this run is in "
+            b"the foreground and is not restarted\n"
+        )
     c = eng.create(opts)
     try:
         return eng.start(c.id, out=out.raw_out, err=out.raw_err)
@@ -444,4 +462,5 @@ HANDLERS.update(_volume_handlers)
 HANDLERS.update(_network_handlers)
 HANDLERS.update(_compose_handlers)
 HANDLERS.update(_web_handlers)
+HANDLERS.update(_update_handlers)
 HANDLERS["port"] = do_port

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..display.tables import Table
 from ..engine.ports import format_ports
+from .status import container_status
 
 if TYPE_CHECKING:
     from ..api import Engine
@@ -63,9 +65,9 @@ def load_args(args: Any) -> Project:
 
     text = getattr(args, "compose_text", None)
     if text is not None:  # %%compose: the cell is the file; paths are relative to the cwd
-        return load_project(
-            os.path.join(os.getcwd(), "compose.yaml"), name=args.project_name, text=text
-        )
+        project = load_project(_cell_path(), name=args.project_name, text=text)
+        project.warnings = [in_cell(w) for w in project.warnings]
+        return project
     path = args.file
     if path is None:
         path = next((f for f in DEFAULT_FILES if os.path.exists(f)), None)
@@ -74,6 +76,18 @@ def load_args(args: Any) -> Project:
                 f"no compose file here ({', '.join(DEFAULT_FILES)}): give one with -f FILE"
             )
     return load_project(path, name=args.project_name)
+
+
+def _cell_path() -> str:
+    return os.path.join(os.getcwd(), "compose.yaml")
+
+
+def in_cell(message: str) -> str:
+    """A message about the %%compose cell names its line as the notebook numbers it (the
+    `%%compose` line is line 1), not a compose.yaml that does not exist."""
+    path = re.escape(_cell_path())
+    message = re.sub(path + r":(\d+)", lambda m: f"cell line {int(m[1]) + 1}", message)
+    return re.sub(path, "the cell", message)
 
 
 # Verbs that need only the project's name (its containers carry it as a label): with -p NAME
@@ -91,9 +105,15 @@ def _ps(eng: Engine, name: str, all: bool, out: Output) -> None:
     from ..compose.project import SERVICE_LABEL, containers_of
 
     rows = [
-        [c.name, c.image_ref, c.labels.get(SERVICE_LABEL, ""), c.state, format_ports(c.config)]
+        [
+            c.name,
+            c.image_ref,
+            c.labels.get(SERVICE_LABEL, ""),
+            container_status(c),
+            format_ports(c.config),
+        ]
         for c in containers_of(eng, name)
-        if all or c.state == "running"
+        if all or c.state in ("running", "restarting")
     ]
     out.show(Table(["NAME", "IMAGE", "SERVICE", "STATUS", "PORTS"], rows))
 
@@ -108,6 +128,17 @@ def _logs(eng: Engine, name: str, services: list[str], out: Output) -> None:
 
 
 def do_compose(eng: Engine, args: Any, out: Output) -> int:
+    from ..compose.model import ComposeError
+
+    if getattr(args, "compose_text", None) is None:
+        return _do_compose(eng, args, out)
+    try:
+        return _do_compose(eng, args, out)
+    except ComposeError as exc:
+        raise ComposeError(in_cell(str(exc))) from None
+
+
+def _do_compose(eng: Engine, args: Any, out: Output) -> int:
     from ..compose import project as cp
 
     verb = args.compose_verb

@@ -162,6 +162,13 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME:IP",
         help="add a line to the container's /etc/hosts",
     )
+    p.add_argument(
+        "--restart",
+        metavar="POLICY",
+        help="restart a detached container when it exits: no, always, unless-stopped or "
+        "on-failure[:MAX_RETRIES]",
+    )
+    _health_options(p)
     p.add_argument("-t", "--tty", action="store_true", help="accepted; no terminal is allocated")
     p.add_argument(
         "-i",
@@ -169,6 +176,20 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accepted; stdin is not attached (kernels have no terminal)",
     )
+
+
+def _health_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("healthcheck (replaces the image's HEALTHCHECK field by field)")
+    g.add_argument("--health-cmd", metavar="CMD", help="command run in the container to check it")
+    for flag, what in (
+        ("interval", "time between checks (default 30s)"),
+        ("timeout", "a check running longer is killed and fails (default 30s)"),
+        ("start-period", "failures in this time after a start do not count (default 0s)"),
+        ("start-interval", "time between checks during the start period (default 5s)"),
+    ):
+        g.add_argument(f"--health-{flag}", metavar="DURATION", help=what)
+    g.add_argument("--health-retries", type=int, metavar="N", help="failures to be unhealthy")
+    g.add_argument("--no-healthcheck", action="store_true", help="disable any healthcheck")
 
 
 VERBS: dict[str, str] = {}
@@ -322,6 +343,9 @@ def build_parser(prog: str = "docker-magics") -> argparse.ArgumentParser:
     _volume_verbs(sub, _verb)
     _network_verbs(sub, _verb)
     _compose_verb(sub, _verb)
+    from .update_verb import register as _update_verb
+
+    _update_verb(sub, _verb)
     _web_verbs(sub, _verb)
     from .view_verbs import add_view_parsers
 

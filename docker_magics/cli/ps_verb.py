@@ -15,6 +15,7 @@ from ..display.tables import Table
 from ..engine.ports import bindings_of, format_ports
 from ..errors import UsageError
 from ..textfmt import human_age, truncate
+from .status import container_status
 
 if TYPE_CHECKING:
     from ..api import Engine
@@ -53,12 +54,7 @@ def add_ps_parser(p: Any) -> None:
     p.add_argument("--format", help="'json', 'table TEMPLATE' or a template like '{{.Names}}'")
 
 
-def status_of(c: Container) -> str:
-    if c.state == "running":
-        return f"Up {human_age(c.started).replace(' ago', '')}"
-    if c.state == "created":
-        return "Created"
-    return f"Exited ({c.exit_code}) {human_age(c.finished)}"
+status_of = container_status  # Up 5 seconds (healthy), Restarting (1) ..., Exited (0) ...
 
 
 def _record(c: Container, no_trunc: bool) -> dict[str, str]:

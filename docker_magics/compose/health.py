@@ -1,19 +1,24 @@
 """``depends_on`` conditions: waiting for a service to be healthy or to have completed.
 
-There is no daemon running health checks in the background, so ``service_healthy`` runs the
-service's ``healthcheck.test`` here, in its container, until it passes. The wait is bounded by
-``start_period + retries * interval`` (at least 5 s; ``timeout`` is not enforced); on failure
-the error names the service and shows its last check's output. Checks run every ``interval``
-(1 s when not given, rather than Docker's 30 s: nothing else would run them sooner).
+``service_healthy`` runs the service's ``healthcheck.test`` here, in its container, until it
+passes, with Docker's rules (engine/health.py): a check running longer than ``timeout``
+(default 30 s) is killed with all it started and counts as a failure; failures during
+``start_period`` do not count; ``retries`` failures in a row (default 3) end the wait with an
+error naming the service and its last check's output, as does the container exiting. So the
+wait is bounded by about ``start_period + retries * (interval + timeout)`` (at least 5 s, so a
+slow first start is not called unhealthy). Checks run every ``interval`` (1 s when not given,
+rather than Docker's 30 s: the monitor's own checks keep Docker's pace; this wait should not).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..engine.healthconfig import argv_of, go_duration
+from ..engine.healthconfig import seconds as _seconds
+from ..errors import UsageError
 from .model import ComposeError
 
 if TYPE_CHECKING:
@@ -22,34 +27,24 @@ if TYPE_CHECKING:
 
 __all__ = ["wait_for", "seconds"]
 
+MIN_WAIT = 5.0
+
 
 def seconds(value: Any, default: float) -> float:
-    """Compose durations: ``30s``, ``1m30s``, ``500ms``, or a number of seconds."""
-    if value is None:
-        return default
-    if isinstance(value, (int, float)):
-        return float(value)
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", value)
-    if not parts or "".join(a + b for a, b in parts) != value:
-        raise ComposeError(f"invalid duration {value!r}: use e.g. 10s, 1m30s or 500ms")
-    return sum(float(n) * units[u] for n, u in parts)
+    try:
+        return _seconds(value, default)
+    except UsageError as exc:
+        raise ComposeError(str(exc)) from None
 
 
-def _argv(test: Any) -> list[str] | None:
-    if isinstance(test, str):
-        return ["/bin/sh", "-c", test]
-    if not test or test[0] == "NONE":
-        return None
-    if test[0] == "CMD-SHELL":
-        return ["/bin/sh", "-c", " ".join(test[1:])]
-    return list(test[1:] if test[0] == "CMD" else test)
+def _check(eng: Engine, cname: str, argv: list[str], timeout: float) -> tuple[int, str]:
+    from ..engine.containers import ContainerTimeout
 
-
-def _check(eng: Engine, cname: str, argv: list[str]) -> tuple[int, str]:
     chunks: list[bytes] = []
     try:
-        code = eng.exec(cname, argv, out=chunks.append, err=chunks.append)
+        code = eng.exec(cname, argv, out=chunks.append, err=chunks.append, timeout=timeout)
+    except ContainerTimeout:
+        return -1, f"Health check exceeded timeout ({go_duration(timeout)})"
     except Exception as exc:  # the container stopped, most likely
         return 1, str(exc)
     return code, b"".join(chunks).decode(errors="replace").strip()
@@ -57,26 +52,36 @@ def _check(eng: Engine, cname: str, argv: list[str]) -> tuple[int, str]:
 
 def _healthy(eng: Engine, project: Project, s: Service, cname: str, cap: float | None) -> None:
     hc = s.healthcheck or {}
-    argv = _argv(hc.get("test"))
+    argv = argv_of(hc.get("test"))
     if argv is None or hc.get("disable"):
         raise ComposeError(
             f"{project.file}:{s.line}: service {s.name} has no healthcheck, but another "
             "service waits for it to be service_healthy"
         )
     interval = seconds(hc.get("interval"), 1.0)
-    budget = seconds(hc.get("start_period"), 0.0) + int(hc.get("retries", 3)) * interval
-    budget = min(max(budget, 5.0), cap) if cap is not None else max(budget, 5.0)
-    deadline = time.monotonic() + budget
-    code, output = 1, ""
-    while time.monotonic() < deadline:
-        code, output = _check(eng, cname, argv)
+    timeout = seconds(hc.get("timeout"), 30.0)
+    start_period = seconds(hc.get("start_period"), 0.0)
+    retries = int(hc.get("retries") or 3)
+    began = time.monotonic()
+    streak = 0
+    while True:
+        code, output = _check(eng, cname, argv, timeout)
         if code == 0:
             return
+        elapsed = time.monotonic() - began
+        streak += elapsed >= start_period
+        state = eng.container(cname)
+        if state.state == "exited":
+            raise ComposeError(
+                f"service {s.name} exited (code {state.exit_code}) before its healthcheck "
+                f"passed; last check: {output or 'no output'}; see `compose logs {s.name}`"
+            )
+        if (streak >= retries and elapsed >= MIN_WAIT) or (cap is not None and elapsed > cap):
+            raise ComposeError(
+                f"service {s.name} is unhealthy: its healthcheck failed {streak} times in a row "
+                f"in {elapsed:.0f} s (last exit code {code}, output: {output or 'none'})"
+            )
         time.sleep(interval)
-    raise ComposeError(
-        f"service {s.name} is unhealthy: its healthcheck did not pass within {budget:g} s "
-        f"(last exit code {code}, output: {output or 'none'})"
-    )
 
 
 def _alive(pid: int | None) -> bool:

@@ -92,7 +92,52 @@ def _validate(path: str, data: Any, node: Any) -> None:
         if extra:
             where = f"{path}:{line_of(node, [*at, extra[0]])}"
             raise ComposeError(f"{where}: {dotted}: unsupported key {', '.join(extra)}")
+    if err.validator == "type" and isinstance(err.instance, bool):
+        text = getattr(_node_at(node, at), "value", str(err.instance).lower())
+        raise ComposeError(
+            f"{path}:{line_of(node, at)}: {dotted}: YAML reads {text} as a boolean here; "
+            f'write it in quotes: "{text}"'
+        )
     raise ComposeError(f"{path}:{line_of(node, at)}: {dotted}: {err.message}")
+
+
+def _node_at(node: Any, path: list[Any]) -> Any:
+    for key in path:
+        children = getattr(node, "value", None)
+        if not isinstance(children, list):
+            return None
+        if children and isinstance(children[0], tuple):
+            node = next((v for k, v in children if k.value == str(key)), None)
+        elif isinstance(key, int) and key < len(children):
+            node = children[key]
+        else:
+            return None
+    return node
+
+
+def _check_value(key: str, value: Any, path: str, node: Any, at: list[Any]) -> None:
+    """What the schema cannot say: a restart policy, the ``ports`` and healthcheck durations
+    are checked here, where the line is known, and not when a container is being made."""
+    from ..engine.healthconfig import seconds
+    from ..engine.ports import parse_publish
+    from ..engine.restart import parse_policy
+    from ..errors import UsageError
+
+    checks: list[tuple[list[Any], Any]] = []
+    if key == "restart":
+        checks = [([], lambda: parse_policy(value))]
+    elif key == "ports":
+        checks = [([i], lambda p=p: parse_publish(str(p))) for i, p in enumerate(value)]
+        checks = [c for c, p in zip(checks, value) if not isinstance(p, dict)]
+    elif key == "healthcheck":
+        durations = ("interval", "timeout", "start_period", "start_interval")
+        checks = [([k], lambda k=k: seconds(value[k], 0.0)) for k in durations if k in value]
+    for sub, check in checks:
+        try:
+            check()
+        except UsageError as exc:
+            dotted = ".".join(map(str, at[:2] + [key] + sub))
+            raise ComposeError(f"{path}:{line_of(node, at + sub)}: {dotted}: {exc}") from None
 
 
 def load_project(
@@ -131,6 +176,7 @@ def load_project(
     for sname, raw in (data.get("services") or {}).items():
         line = line_of(node, ["services", sname])
         for key in raw or {}:
+            _check_value(key, raw[key], path, node, ["services", sname, key])
             if key in IGNORED_SERVICE_KEYS:
                 kline = line_of(node, ["services", sname, key])
                 warnings.append(f"{path}:{kline}: services.{sname}.{key}: ignored (no daemon)")

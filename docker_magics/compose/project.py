@@ -9,12 +9,14 @@ same interface pointed at a cell.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..engine import networks
 from ..engine.options import RunOptions
-from ..errors import NotFoundError
+from ..errors import DockerMagicsError, Interrupted, NotFoundError
 from .health import wait_for
 from .model import ComposeError, Project, Service
 from .order import start_order
@@ -103,7 +105,18 @@ def run_options(project: Project, s: Service, name: str | None = None) -> RunOpt
         network_aliases=[s.name, *next(iter(s.networks.values()), [])],
         add_hosts=list(s.extra_hosts),
         labels={PROJECT_LABEL: project.name, SERVICE_LABEL: s.name},
+        restart=s.restart,
+        health=_health_flags(s.healthcheck),
     )
+
+
+def _health_flags(hc: dict[str, Any] | None) -> dict[str, Any]:
+    """A service's ``healthcheck:`` as the --health-* flags (the image's HEALTHCHECK stays
+    for what it does not set), so the monitor runs it and `ps` shows the status."""
+    if not hc:
+        return {}
+    keys = ("test", "interval", "timeout", "start_period", "start_interval", "retries")
+    return {**{k: hc.get(k) for k in keys}, "disable": bool(hc.get("disable"))}
 
 
 def _entry_command(s: Service, opts: RunOptions) -> None:
@@ -170,19 +183,23 @@ def up(
     for w in project.warnings:
         out.raw_err(f"warning: {w}\n".encode())
     names = selected(project, services, profiles or [])
+    had = _networks_and_volumes(eng, project.name)
     prepare(eng, project, names)
     started: list[str] = []
     before = {c.name: c.state for c in containers_of(eng, project.name)}
     try:
         for name in names:
             s = project.services[name]
-            ensure_image(eng, project, s, build, out)
+            with _naming(s):
+                ensure_image(eng, project, s, build, out)
             for dep, condition in s.depends_on.items():
                 wait_for(eng, project, project.services[dep], condition, health_timeout)
-            started.append(_start_service(eng, project, s, out))
+            with _naming(s):
+                started.append(_start_service(eng, project, s, out))
     except BaseException:
         # A failed `up` (an unhealthy dependency, a taken port) leaves nothing running that it
-        # started: what it made goes, what existed stopped is stopped again with its data.
+        # started: what it made goes, what existed stopped is stopped again with its data; the
+        # networks and volumes it made go too.
         for cname in reversed(started):
             try:
                 if cname not in before:
@@ -191,8 +208,41 @@ def up(
                     eng.stop(cname)
             except Exception:
                 pass
+        _remove_new(eng, project.name, had)
         raise
     return started
+
+
+@contextlib.contextmanager
+def _naming(s: Service) -> Iterator[None]:
+    """An error while pulling, building or starting a service says which service."""
+    try:
+        yield
+    except (ComposeError, Interrupted):
+        raise
+    except DockerMagicsError as exc:
+        raise ComposeError(f"service {s.name}: {exc}") from None
+
+
+def _networks_and_volumes(eng: Engine, project: str) -> set[tuple[str, str]]:
+    nets = networks.list_networks(eng.store)
+    found = {("network", n["Name"]) for n in nets if _ours(n, project)}
+    return found | {("volume", v["Name"]) for v in eng.volumes() if _ours(v, project)}
+
+
+def _ours(record: dict[str, Any], project: str) -> bool:
+    return (record.get("Labels") or {}).get(PROJECT_LABEL) == project
+
+
+def _remove_new(eng: Engine, project: str, had: set[tuple[str, str]]) -> None:
+    for kind, name in _networks_and_volumes(eng, project) - had:
+        try:
+            if kind == "network":
+                networks.remove_network(eng.store, name)
+            else:
+                eng.volume_rm(name)
+        except DockerMagicsError:
+            pass  # in use by a container of another `up`: it stays, as Compose leaves it
 
 
 def _start_service(eng: Engine, project: Project, s: Service, out: Any) -> str:
@@ -206,10 +256,6 @@ def _start_service(eng: Engine, project: Project, s: Service, out: Any) -> str:
     else:
         opts = run_options(project, s)
         _entry_command(s, opts)
-        if s.restart not in (None, "no"):
-            out.raw_err(
-                f"note: {s.name}: restart: {s.restart} is not applied (no daemon)\n".encode()
-            )
         eng.run_detached(opts)
         out.line(f"Container {cname}  Started")
     return cname

@@ -158,8 +158,12 @@ def start_container(
     err: Sink | None,
     stdin: int | None = None,
     timeout: float | None = None,
+    restart_policy: bool = False,
 ) -> int:
     """Run the container in the foreground; returns its exit code.
+
+    ``restart_policy`` (a detached container's monitor): the exit is recorded as "restarting"
+    when the policy will restart it, in the same write, so nobody sees it exited in between.
 
     ``timeout``: SIGKILL it after that many seconds (its outermost process: the namespace
     backends' init takes the PID namespace with it, PRoot's supervisor all its tracees);
@@ -207,7 +211,14 @@ def start_container(
         publisher.close()
         for timer in timers:
             timer.cancel()
-    store.containers.update(c.id, state="exited", pid=None, exit_code=code, finished=time.time())
+    if restart_policy:
+        from .restart import record_exit
+
+        record_exit(store, c.id, code)
+    else:
+        store.containers.update(
+            c.id, state="exited", pid=None, exit_code=code, finished=time.time()
+        )
     if timers and timers[0].finished.is_set() and code == 128 + signal.SIGKILL:
         raise ContainerTimeout(f"container {c.name} was killed after {timeout:g} s", code)
     return code
@@ -253,7 +264,10 @@ def refresh(store: Store, c: Container) -> Container:
     """A record that says running while its process is gone (a crash) is marked exited.
 
     A process that has just ended normally is gone a moment before whoever started it writes
-    its exit code: that writer gets a second before the record is called a crash (137)."""
+    its exit code: that writer gets a second before the record is called a crash (137).
+    A record "restarting" whose monitor is gone (killed) is exited too."""
+    if c.state == "restarting" and not _alive(c.monitor_pid):
+        return store.containers.update(c.id, state="exited", pid=None)
     if c.state == "running" and not _alive(c.pid):
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
@@ -284,23 +298,76 @@ def exec_in(
     user: str | None,
     out: Sink | None,
     err: Sink | None,
+    timeout: float | None = None,
 ) -> int:
+    """Run ``argv`` in the running container; returns its exit code.
+
+    ``timeout``: after that many seconds the command and everything it started are killed
+    (its process group) and ``ContainerTimeout`` is raised (a healthcheck that hangs)."""
     c = refresh(store, c)
     if c.state != "running" or c.pid is None:
         raise ConflictError(f"container {c.name} is not running (start it with `run -d`)")
     rootfs, proc = _specs(store, c, argv=argv, env=env, workdir=workdir, user=user)
     log_path = os.path.join(store.containers.dir(c.id), "exec.log")
     pid = c.pid
+    timers: list[threading.Timer] = []
+    fired: list[int] = []
+
+    def expire(exec_pid: int) -> None:
+        fired.append(exec_pid)
+        _kill_group(exec_pid)
+
+    def started(exec_pid: int) -> None:
+        if timeout is not None:
+            timer = threading.Timer(timeout, expire, (exec_pid,))
+            timer.daemon = True
+            timers.append(timer)
+            timer.start()
 
     def run(w_out: int, w_err: int) -> int:
-        return backend.exec(pid, rootfs, proc, stdin=_devnull(), stdout=w_out, stderr=w_err)
+        return backend.exec(
+            pid, rootfs, proc, stdin=_devnull(), stdout=w_out, stderr=w_err, on_start=started
+        )
 
-    return _run_piped(run, log_path, out, err)
+    try:
+        code = _run_piped(run, log_path, out, err)
+    finally:
+        for timer in timers:
+            timer.cancel()
+    if fired:
+        raise ContainerTimeout(f"exec in {c.name} was killed after {timeout:g} s", code)
+    return code
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL the process group of ``pid`` (an exec and what it started), or ``pid`` alone."""
+    try:
+        group = os.getpgid(pid)
+        if group != os.getpgrp():  # never our own group: that would kill the caller
+            os.killpg(group, signal.SIGKILL)
+            return
+    except (ProcessLookupError, PermissionError):
+        pass
+    _kill_quietly(pid)
+
+
+def mark_stopped(store: Store, c: Container) -> Container:
+    """A stop or kill by the user: the restart policy must not bring the container back.
+    One waiting to restart ends now (its monitor sees the mark and records it exited)."""
+    if c.state not in ("running", "restarting"):
+        return c
+    c = store.containers.update(c.id, manually_stopped=True)
+    deadline = time.monotonic() + 5.0
+    while c.state == "restarting" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        c = refresh(store, store.containers.load(c.id))
+    return c
 
 
 def stop_container(
     store: Store, c: Container, *, timeout: float = 10.0, sig: int = signal.SIGTERM
 ) -> Container:
+    c = mark_stopped(store, refresh(store, c))
     c = refresh(store, c)
     if c.state != "running" or c.pid is None:
         return c

@@ -17,10 +17,12 @@ from ..phases import phase
 from ..snapshot.prepare import prepare_copy, prepare_overlay
 from ..store.containers import Container
 from ..store.store import Store
+from .healthconfig import merge_config
 from .mountspec import parse_mount_flag, parse_volume_flag, resolve_mounts
 from .networks import BUILTIN, check_network, refresh_hosts
 from .options import RunOptions
 from .ports import parse_publish, port_bindings
+from .restart import parse_policy
 
 if TYPE_CHECKING:
     from ..runtime import Backend
@@ -62,6 +64,8 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
     network = _network_mode(store, opts)
     for spec in opts.publish:
         parse_publish(spec)  # a malformed -p fails before anything is pulled or created
+    policy = parse_policy(opts.restart) if opts.restart else None
+    merge_config(None, opts.health)  # a malformed --health-* duration: the same
     try:
         image = store.images.resolve(opts.image)
     except (NotFoundError, ImageReferenceError):
@@ -93,6 +97,11 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
         run_cfg["NetworkAliases"] = list(opts.network_aliases)
     if opts.add_hosts:
         run_cfg["ExtraHosts"] = list(opts.add_hosts)
+    if policy is not None:
+        run_cfg["RestartPolicy"] = policy
+    health = merge_config(cfg.get("Healthcheck"), opts.health)
+    if health:
+        run_cfg["Healthcheck"] = health
     argv = _argv(cfg, opts)
     mode = "overlay" if backend.supports_overlay else "copy"
     c = store.containers.create(

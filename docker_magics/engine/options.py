@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["RunOptions", "Sink"]
 
@@ -30,3 +31,6 @@ class RunOptions:
     network_aliases: list[str] = field(default_factory=list)
     add_hosts: list[str] = field(default_factory=list)  # NAME:IP
     labels: dict[str, str] = field(default_factory=dict)
+    restart: str | None = None  # --restart POLICY (engine/restart.py)
+    # --health-* as cmd, interval, timeout, retries, start_period, start_interval, disable
+    health: dict[str, Any] = field(default_factory=dict)

@@ -88,12 +88,14 @@ class Backend:
         stdin: int | None = None,
         stdout: int | None = None,
         stderr: int | None = None,
+        on_start: OnStart | None = None,
     ) -> int:
+        """``on_start`` gets a pid whose process group is the whole exec (to end it by force)."""
         self._check_proc(proc)
         pid, rfd = spawn(
             lambda rep: self._enter(rep, target_pid, rootfs, proc), (stdin, stdout, stderr)
         )
-        report = wait_report(pid, rfd, None)
+        report = wait_report(pid, rfd, on_start)
         report.raise_error()
         return report.code
 

@@ -148,6 +148,7 @@ class NamespaceBackend(Backend):
 
     def _enter(self, rep: Reporter, target: int, rootfs: RootfsSpec, proc: ProcessSpec) -> int:
         """setns into a running container's namespaces (user first), then fork the payload."""
+        os.setsid()  # a process group of its own: a timed-out exec is ended whole (killpg)
         names = ["ipc", "uts", "pid", "mnt"]
         for ns in ("net", "user"):  # joined only when the container has its own
             if os.stat(f"/proc/{target}/ns/{ns}").st_ino != os.stat(f"/proc/self/ns/{ns}").st_ino:

@@ -24,7 +24,7 @@ import time
 
 from ..errors import RuntimeBackendError
 from . import _sys, seccomp
-from .base import Backend, Reporter
+from .base import Backend, OnStart, Reporter
 from .paths import contain
 from .payload import FORWARDED_SIGNALS, container_env, exit_code, reset_signals, resolve_command
 from .scratch import Scratch
@@ -260,10 +260,11 @@ class PRootBackend(Backend):
         stdin: int | None = None,
         stdout: int | None = None,
         stderr: int | None = None,
+        on_start: OnStart | None = None,
     ) -> int:
         # No namespaces to join: a second PRoot over the same directory sees the same files.
         try:
             os.kill(target_pid, 0)
         except ProcessLookupError:
             raise RuntimeBackendError(f"container process {target_pid} is not running")
-        return self.run(rootfs, proc, stdin=stdin, stdout=stdout, stderr=stderr)
+        return self.run(rootfs, proc, stdin=stdin, stdout=stdout, stderr=stderr, on_start=on_start)

@@ -38,12 +38,19 @@ class Container:
     created: float
     rootfs_mode: str  # "overlay" or "copy"
     runtime: str
-    state: str = "created"  # created, running, exited
+    state: str = "created"  # created, running, restarting (between runs), exited
     pid: int | None = None
     exit_code: int | None = None
     started: float | None = None
     finished: float | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # Restart policy bookkeeping (engine/restart.py): restarts since the last `start` by the
+    # user, a `stop`/`kill` by the user (no restart after it), and the detached container's
+    # monitor process (a record that says "restarting" dies with it).
+    restart_count: int = 0
+    manually_stopped: bool = False
+    monitor_pid: int | None = None
+    health: dict[str, Any] | None = None  # Docker's State.Health (engine/health.py)
 
     @property
     def short_id(self) -> str:

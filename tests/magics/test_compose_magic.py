@@ -15,7 +15,7 @@ def test_compose_magic_and_unhealthy_service(ip, base_image, tmp_path, monkeypat
     )
     assert cell.error is not None
     text = cell.html() + cell.text() + cell.stdout + str(cell.error)
-    assert "service db is unhealthy" in text and "output: not yet" in text
+    assert "service db is unhealthy" in text and "output: not yet" in text, cell.text()
     assert ip.cell("%container ps -a -q").stdout == ""  # nothing left running
     ip.cell("%%compose -p sick down\nservices: {}\n")  # the network only
     missing = ip.cell("%%compose -p sick down\nservices: {}\n")
@@ -48,3 +48,21 @@ def test_link_targets_follow_the_server():
     hub = {"JUPYTERHUB_SERVICE_PREFIX": "/user/ann/"}
     assert port_url(8080, hub) == "/user/ann/proxy/8080/"
     assert port_url(8080, {"DOCKER_MAGICS_PORT_URL": "https://x/{port}/"}) == "https://x/8080/"
+
+
+def test_bad_compose_cells_name_the_cell_line(ip, base_image, tmp_path, monkeypatch):
+    """The bad files of tests/webapps/test_bad_input.py as %%compose cells: one message with
+    the cell's line (the %%compose line is line 1), no traceback, nothing left behind."""
+    from tests.webapps.test_bad_input import CASES
+
+    monkeypatch.chdir(tmp_path)
+    for _id, text, line, words in CASES:
+        cell = ip.cell(f"%%compose -p sweep\n{text}volumes:\n  data:\n")
+        shown = cell.text() + cell.stdout + cell.stderr
+        assert cell.error is not None and "Traceback" not in shown
+        assert f"Error: cell line {line + 1}: " in shown and words in shown, shown
+        assert "compose.yaml" not in shown  # no such file: the cell is the file
+        for listing in ("ps -a -q", "network ls -q", "volume ls -q"):
+            assert ip.cell(f"%container {listing}").stdout == "", (_id, listing)
+    missing = ip.cell("%compose -p nosuch down")
+    assert "Error: no project named nosuch" in missing.text()

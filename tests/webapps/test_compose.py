@@ -64,7 +64,7 @@ def test_compose_app_and_database_in_every_world(busybox_tar, world, runtime):
         page = fetch(port)
         assert page.startswith("DB-")
         ps = w.cli(*f, "ps").stdout
-        assert "shop-app-1" in ps and "shop-db-1" in ps and "->" in ps
+        assert "shop-app-1" in ps and "shop-db-1" in ps and "->" in ps and "Up " in ps
         assert "db-1  | db up" in w.cli(*f, "logs", "db").stdout
         assert w.cli(*f, "exec", "app", "sh", "-c", "echo $GREETING", **rt).stdout == "hello\n"
         w.cli(*f, "down", **rt)
