@@ -362,7 +362,9 @@ class Engine:
         """``timeout``: kill the command (and what it started) after that many seconds and
         raise ``ContainerTimeout``."""
         c = self.container(name)
-        return containers.exec_in(
+        from .engine.execin import exec_in
+
+        return exec_in(
             self.store,
             c,
             self.backend(),

@@ -35,7 +35,8 @@ def run_check(
     store: Store, cid: str, backend: Backend, argv: list[str], timeout: float
 ) -> tuple[int, str]:
     """One probe: (exit code, output); -1 with Docker's sentence when it outlived ``timeout``."""
-    from .containers import ContainerTimeout, exec_in, refresh
+    from .containers import ContainerTimeout, refresh
+    from .execin import exec_in
 
     chunks: list[bytes] = []
     try:
