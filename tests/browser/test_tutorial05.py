@@ -5,7 +5,7 @@ visit counted by its database (`db`, found by name); then the rest of the tutori
 (Run ▸ Run Selected Cell and All Below) with no error. Screenshots: c05-compose-link.png (the
 cell with the link) and c05-app-page.png (the app's tab), in the browser artifacts.
 
-Measured on the 2-core machine, stand-ins already made: about 2 minutes (the app's image built
+Measured on the 2-core machine, stand-ins already made: 35-55 s (the app's image built
 from node:20, both compose `up`s)."""
 
 from __future__ import annotations
