@@ -335,10 +335,11 @@ def remove_container(
 ) -> Container:
     """Remove a container; with ``volumes`` its anonymous volumes too (named ones stay)."""
     c = refresh(store, store.containers.resolve(name))
-    if c.state == "running":
+    if c.state in ("running", "restarting"):  # restarting: its monitor must not start it again
         if not force:
             raise ConflictError(
-                f"container {c.name} is running: stop it first, or use rm -f to kill and remove it"
+                f"container {c.name} is {c.state}: stop it first, or use rm -f to kill and "
+                "remove it"
             )
         c = stop_container(store, c, timeout=0.0, sig=signal.SIGKILL)
     cdir = store.containers.dir(c.id)
