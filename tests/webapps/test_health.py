@@ -140,6 +140,7 @@ def test_compose_wait_on_a_hanging_check_is_bounded(busybox_tar, world):
         assert "Health check exceeded timeout (500ms)" in up.stderr
         assert took < 20, took  # 5 s at least, then two failures of 0.5 s
         assert w.cli("ps", "-a", "-q").stdout == ""  # nothing left running
+        assert w.cli("network", "ls", "-q").stdout == ""  # nor the network `up` made
         assert hanging_checks(token) == 0
     finally:
         w.cli("compose", "-f", path, "down", check=False)
