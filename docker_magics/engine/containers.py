@@ -62,7 +62,7 @@ def plan_of(store: Store, c: Container) -> RootfsPlan:
     return plan_for(store.containers.dir(c.id), c.rootfs_mode, store, image)
 
 
-def _specs(
+def process_specs(
     store: Store,
     c: Container,
     argv: list[str] | None = None,
@@ -120,7 +120,7 @@ def _pump(fd: int, stream: int, log: CappedLog, sink: Sink | None, lock: threadi
                 sink(chunk)
 
 
-def _run_piped(
+def run_piped(
     run: Callable[[int, int], int], log_path: str, out: Sink | None, err: Sink | None
 ) -> int:
     """Run with stdout/stderr through pipes so output is both logged and streamed live."""
@@ -170,7 +170,7 @@ def start_container(
     """
     if c.state == "running" and _alive(c.pid):
         raise ConflictError(f"container {c.name} is already running")
-    rootfs, proc = _specs(store, c)
+    rootfs, proc = process_specs(store, c)
     log_path = os.path.join(store.containers.dir(c.id), "log")
 
     timers: list[threading.Timer] = []
@@ -181,7 +181,7 @@ def start_container(
         store.containers.update(c.id, state="running", pid=pid, started=time.time(), exit_code=None)
         publisher.started(pid)
         if timeout is not None:
-            timer = threading.Timer(timeout, _kill_quietly, (pid,))
+            timer = threading.Timer(timeout, kill_quietly, (pid,))
             timer.daemon = True
             timers.append(timer)
             timer.start()
@@ -190,7 +190,7 @@ def start_container(
         return backend.run(
             rootfs,
             proc,
-            stdin=stdin if stdin is not None else _devnull(),
+            stdin=stdin if stdin is not None else devnull_fd(),
             stdout=w_out,
             stderr=w_err,
             on_start=started,
@@ -198,7 +198,7 @@ def start_container(
 
     try:
         with phase("process"):
-            code = _run_piped(run, log_path, out, err)
+            code = run_piped(run, log_path, out, err)
     except KeyboardInterrupt as exc:
         # Docker's code for a process ended by SIGINT: the container was stopped on purpose.
         store.containers.update(c.id, state="exited", pid=None, exit_code=130, finished=time.time())
@@ -231,7 +231,7 @@ class ContainerTimeout(RuntimeBackendError):
         self.exit_code = code
 
 
-def _kill_quietly(pid: int) -> None:
+def kill_quietly(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -241,7 +241,7 @@ def _kill_quietly(pid: int) -> None:
 _DEVNULL: list[int] = []
 
 
-def _devnull() -> int:
+def devnull_fd() -> int:
     if not _DEVNULL:
         _DEVNULL.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
     return _DEVNULL[0]

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 from ..errors import ConflictError
 from ..store.containers import Container
 from ..store.store import Store
-from .containers import ContainerTimeout, _devnull, _kill_quietly, _run_piped, _specs, refresh
+from .containers import (
+    ContainerTimeout,
+    devnull_fd,
+    kill_quietly,
+    process_specs,
+    refresh,
+    run_piped,
+)
 from .options import Sink
 
 if TYPE_CHECKING:
@@ -39,7 +46,7 @@ def exec_in(
     c = refresh(store, c)
     if c.state != "running" or c.pid is None:
         raise ConflictError(f"container {c.name} is not running (start it with `run -d`)")
-    rootfs, proc = _specs(store, c, argv=argv, env=env, workdir=workdir, user=user)
+    rootfs, proc = process_specs(store, c, argv=argv, env=env, workdir=workdir, user=user)
     log_path = os.path.join(store.containers.dir(c.id), "exec.log")
     pid = c.pid
     timers: list[threading.Timer] = []
@@ -58,11 +65,11 @@ def exec_in(
 
     def run(w_out: int, w_err: int) -> int:
         return backend.exec(
-            pid, rootfs, proc, stdin=_devnull(), stdout=w_out, stderr=w_err, on_start=started
+            pid, rootfs, proc, stdin=devnull_fd(), stdout=w_out, stderr=w_err, on_start=started
         )
 
     try:
-        code = _run_piped(run, log_path, out, err)
+        code = run_piped(run, log_path, out, err)
     finally:
         for timer in timers:
             timer.cancel()
@@ -80,4 +87,4 @@ def _kill_group(pid: int) -> None:
             return
     except (ProcessLookupError, PermissionError):
         pass
-    _kill_quietly(pid)
+    kill_quietly(pid)
