@@ -75,6 +75,19 @@ def _texts(nb) -> list[str]:
     return out
 
 
+def _failures(nb) -> str:
+    """Each failed cell's first line and what it showed, for the failure message."""
+    out = []
+    for cell in nb.cells:
+        shown = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        if shown:
+            texts = [t for o in cell.outputs for t in [o.get("text", "")] if t]
+            errors = [line for o in shown for line in o.get("traceback", [])]
+            first = cell.source.splitlines()[0] if cell.source else ""
+            out.append(f"{first}\n  " + "\n  ".join([*texts[-3:], *errors])[-1500:])
+    return "\n".join(out)
+
+
 def _outputs(nb, source_start: str) -> list:
     return [
         o
@@ -187,7 +200,7 @@ def test_notebook_runs_clean(name, world_name, runtime, hub_env, stand_in_env, k
             nbformat.write(nb, os.path.join(ARTIFACTS, f"{tag}.ipynb"))
             with open(os.path.join(ARTIFACTS, f"{tag}.html"), "w") as fh:
                 fh.write(html)
-        assert result["errors"] == [], f"cells failed in {mode}: {result['errors']}"
+        assert result["errors"] == [], f"cells failed in {mode}: {_failures(nb)}"
         assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert not [t for t in _texts(nb) if "Traceback" in t]
         (graph,) = [o for o in _outputs(nb, "%container graph") if "data" in o]
