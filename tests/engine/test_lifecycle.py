@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 
 import pytest
@@ -57,6 +59,35 @@ def test_detached_exec_logs_stop(engine, base_image):
     engine.rm("svc")
     with pytest.raises(NotFoundError):
         engine.container("svc")
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_exit_code_waits_for_a_slow_writer(engine, base_image):
+    """The container's own exit code, not a crash's 137, even when the process recording it (a
+    detached container's monitor) does so seconds after the container ended: on a loaded
+    machine it may not run for that long. Here it is stopped for 2 s."""
+    script = "trap 'exit 3' TERM; echo started; while true; do sleep 1 & wait $!; done"
+    c = engine.run_detached(RunOptions(image=base_image, command=["sh", "-c", script]))
+    deadline = time.time() + 10
+    while b"started" not in engine.logs(c.id) and time.time() < deadline:
+        time.sleep(0.05)
+    # The monitor's forks (the runtime's supervisor and init) share its command line.
+    forks = _pids_with(f"docker_magics.cli.monitor {engine.store.root} {c.id}")
+    [writer] = [p for p in forks if _parent(p) not in forks]
+    os.kill(writer, signal.SIGSTOP)
+    resume = threading.Timer(2.0, os.kill, (writer, signal.SIGCONT))
+    try:
+        engine.kill(c.id, signal.SIGTERM)
+        resume.start()
+        assert engine.wait(c.id, timeout=20) == 3
+    finally:
+        resume.cancel()
+        os.kill(writer, signal.SIGCONT)
+        engine.rm(c.id, force=True)
 
 
 def test_rm_force_kills_everything(engine, base_image):
