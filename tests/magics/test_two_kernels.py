@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import os
+import queue
+import signal
 import subprocess
 import sys
 import time
@@ -43,13 +45,55 @@ def _start(tmp_path, root: str, k: str):
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=60)
+    # SIGUSR1 makes the kernel write every thread's stack to a file: what a hang is reported with.
     setup = (
+        f"import faulthandler, signal\n_stacks = open({str(tmp_path / f'stacks-{k}.txt')!r}, 'w')\n"
+        "faulthandler.register(signal.SIGUSR1, file=_stacks, all_threads=True)\n"
         f"%load_ext docker_magics\n%config DockerMagics.root = {root!r}\n"
         "%config DockerMagics.raise_on_error = True\n"
     )
     reply = kc.execute_interactive(setup, timeout=60, output_hook=lambda msg: None)
     assert reply["content"]["status"] == "ok", reply["content"]
     return km, kc
+
+
+def _tree(pid: int) -> list[str]:
+    """`pid` and its descendants: pid, state, what each waits in (wchan) and its command line."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    lines, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/wchan") as fh:
+                wchan = fh.read()
+            with open(f"/proc/{p}/cmdline", "rb") as fb:
+                cmd = fb.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{p}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        lines.append(f"{p} {state} {wchan or '-'} {cmd[:200]}")
+    return lines
+
+
+def _stacks(tmp_path, kernels) -> str:
+    """Every thread's stack of both kernels and their process trees, for a cell that hung."""
+    report = []
+    for k, (km, _kc) in kernels.items():
+        pid = km.provisioner.process.pid
+        os.kill(pid, signal.SIGUSR1)
+        time.sleep(2)
+        stacks = (tmp_path / f"stacks-{k}.txt").read_text()
+        report += [f"--- kernel {k} (pid {pid}) processes:", *_tree(pid), "--- threads:", stacks]
+    return "\n".join(report)
 
 
 def _collect(kc, msg_id: str, timeout: float) -> tuple[dict, str]:
@@ -87,7 +131,10 @@ def test_two_kernels_share_a_store(tmp_path, engine, base_image):
         }
         made: dict[str, list[str]] = {}
         for k, (_, kc) in kernels.items():
-            reply, out = _collect(kc, sent[k], timeout=SECONDS + 240)
+            try:
+                reply, out = _collect(kc, sent[k], timeout=SECONDS + 240)
+            except queue.Empty:
+                pytest.fail(f"kernel {k} gave no reply\n{_stacks(tmp_path, kernels)}")
             assert reply["status"] == "ok", f"kernel {k}: {reply.get('evalue')}"
             [line] = [x for x in out.splitlines() if x.startswith("MADE ")]
             made[k] = ast.literal_eval(line[5:])
