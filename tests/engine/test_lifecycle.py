@@ -11,6 +11,7 @@ import pytest
 
 from docker_magics.api import RunOptions
 from docker_magics.errors import ConflictError, NotFoundError, RegistryError, UsageError
+from tests.hardening.leftovers import unique_marker
 
 
 def _pids_with(marker: str) -> list[int]:
@@ -27,7 +28,7 @@ def _pids_with(marker: str) -> list[int]:
 
 
 def test_detached_exec_logs_stop(engine, base_image):
-    marker = f"sleep {1000 + os.getpid() % 1000}"
+    marker = f"sleep {unique_marker()}"
     opts = RunOptions(
         image=base_image,
         name="svc",
@@ -91,7 +92,7 @@ def test_exit_code_waits_for_a_slow_writer(engine, base_image):
 
 
 def test_rm_force_kills_everything(engine, base_image):
-    marker = f"sleep {2000 + os.getpid() % 1000}"
+    marker = f"sleep {unique_marker()}"
     engine.run_detached(
         RunOptions(
             image=base_image, name="forky", command=["sh", "-c", f"{marker} & {marker} & wait"]
