@@ -275,7 +275,7 @@ def _writer_alive(c: Container) -> bool:
 
 # How long a living writer gets to record the exit code of a container that has ended; a writer
 # that takes longer is taken to be stuck. Without a writer record (older records), one second.
-WRITER_GRACE = 30.0
+WRITER_GRACE = 10.0
 
 
 def refresh(store: Store, c: Container) -> Container:
