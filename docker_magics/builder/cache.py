@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import AbstractContextManager
 from typing import Any
 
 from ..oci.digest import digest_hex
 from ..store.atomic import atomic_write_json
+from ..store.lock import locked
 from ..store.store import Store
 
 __all__ = ["CacheIndex"]
@@ -41,6 +43,13 @@ class CacheIndex:
         if layer is not None and not self.store.blobs.has(layer["digest"]):
             return None
         return entry
+
+    def producing(self, key: str) -> AbstractContextManager[None]:
+        """Held while a step of ``key`` is made: a second build of the same step at the same
+        time (another kernel on this store) waits for it and then hits the cache, as BuildKit
+        merges identical steps, instead of making a second, different layer for one key.
+        The lock files are removed by ``system prune`` (no build runs then)."""
+        return locked(os.path.join(self.dir, f"key-{digest_hex(key)}.lock"))
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
         value = {"key": key, **entry}

@@ -323,6 +323,26 @@ class Builder:
     ) -> None:
         no_cache = self._no_cache(stage)
         entry = None if no_cache else self.cache.get(op.key.digest)
+        if entry is not None or no_cache:
+            self._make_op(stage, state, item, op, sid, index, start, entry)
+            return
+        with self.cache.producing(op.key.digest):  # one build at a time makes a given step
+            entry = self.cache.get(op.key.digest)  # made by another build while we waited?
+            self._make_op(stage, state, item, op, sid, index, start, entry)
+
+    def _make_op(
+        self,
+        stage: Stage,
+        state: StageState,
+        item: ins.Instruction,
+        op: Op,
+        sid: int,
+        index: int,
+        start: float,
+        entry: dict[str, Any] | None,
+    ) -> None:
+        """Apply the step to ``state``: from its cache ``entry``, or by making it."""
+        no_cache = self._no_cache(stage)
         reason = None
         if entry is not None:
             layer, diff_id, created = entry.get("layer"), entry.get("diff_id"), entry.get("created")

@@ -221,9 +221,9 @@ def _execute(
     b: StepBuilder, state: StageState, ins: Run, argv: list[str], env: list[str], binds: list[str]
 ) -> tuple[dict[str, Any] | None, str | None]:
     store = b.store
+    # Handed to the container as it is: entered in the index for the step (and taken out after)
+    # it made a kernel building the same step at the same time fail with "no such image".
     image = state.image(store)
-    existed = any(e.digest == image.manifest_digest for e in store.index.entries())
-    store.images.keep_untagged(image)  # create_container finds images through the index
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
     output = _Output(b, tail)
 
@@ -239,60 +239,56 @@ def _execute(
         network="none" if ins.network == "none" else "host",
     )
     try:
-        try:
-            c = create_container(store, opts, b.backend)
-        except RuntimeBackendError as exc:
-            raise BuildError(f"line {ins.line}: {exc}", line=ins.line, instruction=ins.original)
+        c = create_container(store, opts, b.backend, image)
+    except RuntimeBackendError as exc:
+        raise BuildError(f"line {ins.line}: {exc}", line=ins.line, instruction=ins.original)
+    try:
         try:
             try:
-                try:
-                    code = start_container(
-                        store,
-                        c,
-                        b.backend,
-                        out=output.sink("stdout"),
-                        err=output.sink("stderr"),
-                        timeout=b.opts.timeout,
-                    )
-                finally:
-                    output.close()
-            except ContainerTimeout as exc:
-                raise BuildError(
-                    f"{b.filename}:{ins.line}: {ins.original.strip()!r} was still running after "
-                    f"--timeout {b.opts.timeout:g} s and was killed with every process it started; "
-                    "make the command finish or raise --timeout",
-                    line=ins.line,
-                    instruction=ins.original,
-                    exit_code=exc.exit_code,
-                    output_tail="\n".join(tail),
+                code = start_container(
+                    store,
+                    c,
+                    b.backend,
+                    out=output.sink("stdout"),
+                    err=output.sink("stderr"),
+                    timeout=b.opts.timeout,
                 )
-            if code != 0:
-                raise BuildError(
-                    f"{b.filename}:{ins.line}: {ins.original.strip()!r} did not complete "
-                    f"successfully: exit code {code}{_network_hint(ins, b.backend.name)}",
-                    line=ins.line,
-                    instruction=ins.original,
-                    exit_code=code,
-                    output_tail="\n".join(tail),
-                )
-            changes = container_changes(store, c)
-            cdir = store.containers.dir(c.id)
-            if not changes:
-                if c.rootfs_mode == "copy" and image.diff_ids:  # still the image's tree
-                    keep(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1], [])
-                return None, None
-            with store.blobs.writer() as writer, phase("layer"):
-                write_layer(iter(changes), writer, owner_ops())  # type: ignore[arg-type]
-                diff_id = writer.commit()
-            if c.rootfs_mode == "overlay":  # the next step's lower dir, without extracting it
-                adopt_upper(store, diff_id, os.path.join(cdir, "upper"))
-            else:  # the tree is now the next step's starting state: no copy for it
-                settle(changes)
-                chain = chain_ids([*image.diff_ids, diff_id])[-1]
-                keep(store, cdir, image.layers, chain, [ch.path for ch in changes])
-        finally:
-            remove_container(store, c.id, force=True)
+            finally:
+                output.close()
+        except ContainerTimeout as exc:
+            raise BuildError(
+                f"{b.filename}:{ins.line}: {ins.original.strip()!r} was still running after "
+                f"--timeout {b.opts.timeout:g} s and was killed with every process it started; "
+                "make the command finish or raise --timeout",
+                line=ins.line,
+                instruction=ins.original,
+                exit_code=exc.exit_code,
+                output_tail="\n".join(tail),
+            )
+        if code != 0:
+            raise BuildError(
+                f"{b.filename}:{ins.line}: {ins.original.strip()!r} did not complete "
+                f"successfully: exit code {code}{_network_hint(ins, b.backend.name)}",
+                line=ins.line,
+                instruction=ins.original,
+                exit_code=code,
+                output_tail="\n".join(tail),
+            )
+        changes = container_changes(store, c)
+        cdir = store.containers.dir(c.id)
+        if not changes:
+            if c.rootfs_mode == "copy" and image.diff_ids:  # still the image's tree
+                keep(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1], [])
+            return None, None
+        with store.blobs.writer() as writer, phase("layer"):
+            write_layer(iter(changes), writer, owner_ops())  # type: ignore[arg-type]
+            diff_id = writer.commit()
+        if c.rootfs_mode == "overlay":  # the next step's lower dir, without extracting it
+            adopt_upper(store, diff_id, os.path.join(cdir, "upper"))
+        else:  # the tree is now the next step's starting state: no copy for it
+            settle(changes)
+            chain = chain_ids([*image.diff_ids, diff_id])[-1]
+            keep(store, cdir, image.layers, chain, [ch.path for ch in changes])
     finally:
-        if not existed:
-            store.index.remove_digest(image.manifest_digest)
+        remove_container(store, c.id, force=True)
     return descriptor(OCI_LAYER, diff_id, store.blobs.size(diff_id)), diff_id

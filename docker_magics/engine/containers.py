@@ -178,7 +178,14 @@ def start_container(
     publisher.prepare()
 
     def started(pid: int) -> None:
-        store.containers.update(c.id, state="running", pid=pid, started=time.time(), exit_code=None)
+        store.containers.update(
+            c.id,
+            state="running",
+            pid=pid,
+            started=time.time(),
+            exit_code=None,
+            writer=_process_key(os.getpid()),
+        )
         publisher.started(pid)
         if timeout is not None:
             timer = threading.Timer(timeout, kill_quietly, (pid,))
@@ -259,16 +266,40 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
+def _process_key(pid: int) -> str | None:
+    """``pid:start time`` of a live process (None once it ended, a zombie too): names one
+    process, where a pid alone may name the next one to get that number."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in "ZX" else f"{pid}:{fields[19]}"
+
+
+def _writer_alive(c: Container) -> bool:
+    if not c.writer:
+        return False
+    return _process_key(int(c.writer.split(":", 1)[0])) == c.writer
+
+
+# How long a living writer gets to record the exit code of a container that has ended; a writer
+# that takes longer is taken to be stuck. Without a writer record (older records), one second.
+WRITER_GRACE = 10.0
+
+
 def refresh(store: Store, c: Container) -> Container:
     """A record that says running while its process is gone (a crash) is marked exited.
 
-    A process that has just ended normally is gone a moment before whoever started it writes
-    its exit code: that writer gets a second before the record is called a crash (137).
+    A process that has just ended normally is gone a moment before whoever started it (the
+    record's writer: a kernel, a CLI, a detached container's monitor) writes its exit code,
+    and on a loaded machine that moment can last seconds: while the writer lives it is waited
+    for, so `stop` and `wait` report the container's own exit code, not a crash's 137.
     A record "restarting" whose monitor is gone (killed) is exited too."""
     if c.state == "restarting" and not _alive(c.monitor_pid):
         return store.containers.update(c.id, state="exited", pid=None)
     if c.state == "running" and not _alive(c.pid):
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + (WRITER_GRACE if _writer_alive(c) else 1.0)
         while time.monotonic() < deadline:
             try:
                 now = store.containers.load(c.id)
@@ -276,13 +307,19 @@ def refresh(store: Store, c: Container) -> Container:
                 return c
             if now.state != "running" or now.pid != c.pid:
                 return now
+            if c.writer and not _writer_alive(c):
+                deadline = min(deadline, time.monotonic() + 0.1)  # one last look, then a crash
             time.sleep(0.02)
-        return store.containers.update(
-            c.id,
-            state="exited",
-            pid=None,
-            exit_code=c.exit_code if c.exit_code is not None else 137,
-        )
+        try:
+            return store.containers.update(
+                c.id,
+                only_if={"state": "running", "pid": c.pid},  # the writer may have just written
+                state="exited",
+                pid=None,
+                exit_code=c.exit_code if c.exit_code is not None else 137,
+            )
+        except NotFoundError:
+            return c
     return c
 
 

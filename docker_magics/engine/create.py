@@ -16,6 +16,7 @@ from ..layer.extract import safe_rmtree
 from ..phases import phase
 from ..snapshot.prepare import prepare_copy, prepare_overlay
 from ..store.containers import Container
+from ..store.images import Image
 from ..store.store import Store
 from .healthconfig import merge_config
 from .mountspec import parse_mount_flag, parse_volume_flag, resolve_mounts
@@ -60,18 +61,18 @@ def _env(cfg: dict, extra: list[str]) -> list[str]:
     return [f"{k}={v}" for k, v in env.items()]
 
 
-def create_container(store: Store, opts: RunOptions, backend: Backend) -> Container:
+def create_container(
+    store: Store, opts: RunOptions, backend: Backend, image: Image | None = None
+) -> Container:
+    """``image``: the image itself, when the caller has it (a build step's image, which is in
+    no index: ``opts.image`` is then its manifest digest, for the record)."""
     network = _network_mode(store, opts)
     for spec in opts.publish:
         parse_publish(spec)  # a malformed -p fails before anything is pulled or created
     policy = parse_policy(opts.restart) if opts.restart else None
     merge_config(None, opts.health)  # a malformed --health-* duration: the same
-    try:
-        image = store.images.resolve(opts.image)
-    except (NotFoundError, ImageReferenceError):
-        from .pull import pull_if_missing  # like `docker run`: pull what is not here yet
-
-        image = pull_if_missing(store, opts.image)
+    if image is None:
+        image = _resolve(store, opts.image)
     cfg = dict(image.config.get("config") or {})
     run_cfg = dict(cfg)
     run_cfg["Env"] = _env(cfg, opts.env)
@@ -135,6 +136,15 @@ def create_container(store: Store, opts: RunOptions, backend: Backend) -> Contai
         raise
     refresh_hosts(store, run_cfg.get("Network"))
     return c
+
+
+def _resolve(store: Store, name: str) -> Image:
+    try:
+        return store.images.resolve(name)
+    except (NotFoundError, ImageReferenceError):
+        from .pull import pull_if_missing  # like `docker run`: pull what is not here yet
+
+        return pull_if_missing(store, name)
 
 
 def _network_mode(store: Store, opts: RunOptions) -> str:

@@ -116,6 +116,10 @@ def prune_store(store: Store, *, all_images: bool = False) -> PruneReport:
         for name in os.listdir(store.tmp_dir):
             safe_rmtree(os.path.join(store.tmp_dir, name))
             report.tmp += 1
+        cache = os.path.join(store.root, "cache")
+        for name in os.listdir(cache) if os.path.isdir(cache) else []:
+            if name.endswith(".lock"):  # a build step's claim (builder/cache.py): none is held
+                os.unlink(os.path.join(cache, name))
         used = {c.manifest_digest for c in store.containers.all()}
         for entry in store.index.entries():
             if entry.ref is None and entry.digest not in used:

@@ -51,6 +51,9 @@ class Container:
     manually_stopped: bool = False
     monitor_pid: int | None = None
     health: dict[str, Any] | None = None  # Docker's State.Health (engine/health.py)
+    # The process that started it and writes its exit code ("pid:start time", see
+    # engine/containers.py): while it lives, a gone container process is not yet a crash.
+    writer: str | None = None
 
     @property
     def short_id(self) -> str:
@@ -138,9 +141,15 @@ class ContainerStore:
             os.rename(staging, self.dir(cid))
             return c
 
-    def update(self, cid: str, **changes: Any) -> Container:
+    def update(
+        self, cid: str, *, only_if: dict[str, Any] | None = None, **changes: Any
+    ) -> Container:
+        """Change fields of the record; with ``only_if``, only while it still has those values
+        (else it is returned as another process left it)."""
         with locked(self.lock_path):
             c = self.load(cid)
+            if only_if and any(getattr(c, k) != v for k, v in only_if.items()):
+                return c
             for key, value in changes.items():
                 setattr(c, key, value)
             self.save(c)

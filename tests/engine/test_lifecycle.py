@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 
 import pytest
 
 from docker_magics.api import RunOptions
 from docker_magics.errors import ConflictError, NotFoundError, RegistryError, UsageError
+from tests.hardening.leftovers import unique_marker
 
 
 def _pids_with(marker: str) -> list[int]:
@@ -25,7 +28,7 @@ def _pids_with(marker: str) -> list[int]:
 
 
 def test_detached_exec_logs_stop(engine, base_image):
-    marker = f"sleep {1000 + os.getpid() % 1000}"
+    marker = f"sleep {unique_marker()}"
     opts = RunOptions(
         image=base_image,
         name="svc",
@@ -59,8 +62,37 @@ def test_detached_exec_logs_stop(engine, base_image):
         engine.container("svc")
 
 
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_exit_code_waits_for_a_slow_writer(engine, base_image):
+    """The container's own exit code, not a crash's 137, even when the process recording it (a
+    detached container's monitor) does so seconds after the container ended: on a loaded
+    machine it may not run for that long. Here it is stopped for 2 s."""
+    script = "trap 'exit 3' TERM; echo started; while true; do sleep 1 & wait $!; done"
+    c = engine.run_detached(RunOptions(image=base_image, command=["sh", "-c", script]))
+    deadline = time.time() + 10
+    while b"started" not in engine.logs(c.id) and time.time() < deadline:
+        time.sleep(0.05)
+    # The monitor's forks (the runtime's supervisor and init) share its command line.
+    forks = _pids_with(f"docker_magics.cli.monitor {engine.store.root} {c.id}")
+    [writer] = [p for p in forks if _parent(p) not in forks]
+    os.kill(writer, signal.SIGSTOP)
+    resume = threading.Timer(2.0, os.kill, (writer, signal.SIGCONT))
+    try:
+        engine.kill(c.id, signal.SIGTERM)
+        resume.start()
+        assert engine.wait(c.id, timeout=20) == 3
+    finally:
+        resume.cancel()
+        os.kill(writer, signal.SIGCONT)
+        engine.rm(c.id, force=True)
+
+
 def test_rm_force_kills_everything(engine, base_image):
-    marker = f"sleep {2000 + os.getpid() % 1000}"
+    marker = f"sleep {unique_marker()}"
     engine.run_detached(
         RunOptions(
             image=base_image, name="forky", command=["sh", "-c", f"{marker} & {marker} & wait"]

@@ -1,8 +1,11 @@
 """One operation of the chaos test, run as its own process so the test can SIGKILL it anywhere.
 
-    python chaos_worker.py STORE OP N REGISTRY BUSYBOX_TAR WORKDIR
+    python chaos_worker.py STORE OP N REGISTRY BUSYBOX_TAR WORKDIR MARK
 
 Exits 0 when the operation completed; the tag it made must then survive everything after.
+MARK, new for each test run, is in every RUN's command line: how the test finds leftover
+processes. (A fixed one also found those of another chaos run on the machine, a parallel
+session's suite, and blamed this run for them.)
 """
 
 from __future__ import annotations
@@ -13,26 +16,25 @@ import sys
 from docker_magics.api import Engine
 from docker_magics.errors import NotFoundError
 
-MARK = "chaos-8086"  # in every RUN's command line: how the test finds leftover processes
 # Long enough that a container outliving its killed worker is still there when the test looks.
 RUN_S = 1.5
 
 
-def build(eng: Engine, n: int, work: str) -> None:
+def build(eng: Engine, n: int, work: str, mark: str) -> None:
     ctx = os.path.join(work, f"ctx-{n}")
     os.makedirs(ctx, exist_ok=True)
     with open(os.path.join(ctx, "f"), "w") as fh:
         fh.write(f"{n}\n")
     with open(os.path.join(ctx, "Dockerfile"), "w") as fh:
         # Half of the builds share a cached first step, so cache hits get killed too.
-        fh.write(f"FROM busybox\nRUN echo {n % 2} > /shared # {MARK}\nCOPY f /f\n")
-        fh.write(f"RUN sleep {RUN_S}; cat /f > /g # {MARK}\n")
+        fh.write(f"FROM busybox\nRUN echo {n % 2} > /shared # {mark}\nCOPY f /f\n")
+        fh.write(f"RUN sleep {RUN_S}; cat /f > /g # {mark}\n")
     eng.build(ctx, tags=[f"chaos-build:{n}"])
 
 
-def commit(eng: Engine, n: int) -> None:
+def commit(eng: Engine, n: int, mark: str) -> None:
     name = f"c-{n}"
-    eng.run("busybox", ["sh", "-c", f"echo {n} > /c; sleep {RUN_S} # {MARK}"], name=name)
+    eng.run("busybox", ["sh", "-c", f"echo {n} > /c; sleep {RUN_S} # {mark}"], name=name)
     eng.commit(name, f"chaos-commit:{n}")
     eng.rm(name)
 
@@ -49,12 +51,12 @@ def pull(eng: Engine, n: int, registry: str) -> None:
 
 
 def main() -> int:
-    store, op, n, registry, tar, work = sys.argv[1:7]
+    store, op, n, registry, tar, work, mark = sys.argv[1:8]
     eng = Engine(store)
     if op == "build":
-        build(eng, int(n), work)
+        build(eng, int(n), work, mark)
     elif op == "commit":
-        commit(eng, int(n))
+        commit(eng, int(n), mark)
     elif op == "pull":
         pull(eng, int(n), registry)
     elif op == "import":

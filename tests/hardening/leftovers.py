@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 
-__all__ = ["processes_with", "mounts_under", "tmp_leftovers"]
+__all__ = ["processes_with", "mounts_under", "tmp_leftovers", "unique_marker"]
+
+
+def unique_marker() -> str:
+    """A sleep length (9 digits of seconds) for a test's container to run: how the test finds
+    its own processes on the host. A fixed number would also find another run's (a parallel
+    session, a leftover of an earlier failure) and blame this one for it."""
+    return str(10**8 + secrets.randbelow(9 * 10**8))
 
 
 def processes_with(marker: str) -> list[int]:

@@ -18,8 +18,7 @@ import time
 
 import pytest
 
-from tests.hardening.chaos_worker import MARK
-from tests.hardening.leftovers import mounts_under, processes_with
+from tests.hardening.leftovers import mounts_under, processes_with, unique_marker
 from tests.registry.conftest import start_registry, stop_registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.registry]
@@ -28,6 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chaos_worker.py")
 OPS = ["build", "commit", "pull", "import"]
 N = int(os.environ.get("DOCKER_MAGICS_CHAOS_N", "100"))
+MARK = f"chaos-{unique_marker()}"  # in the workers' RUN command lines (chaos_worker.py)
 
 
 @pytest.fixture()
@@ -64,8 +64,25 @@ def _left(store: str) -> list[int]:
     return sorted(set(processes_with(MARK)) | set(processes_with(store)))
 
 
+def _status(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+
+
+def _kill_pending(pid: int) -> bool:
+    """SIGKILL sent but not yet acted on: the process is inside a system call that cannot be
+    interrupted (a disk write on a loaded machine, say) and dies when it returns."""
+    try:
+        st = _status(pid)
+    except OSError:
+        return True  # gone meanwhile
+    bit = 1 << (signal.SIGKILL - 1)
+    return any(int(st.get(k, "0"), 16) & bit for k in ("SigPnd", "ShdPnd"))
+
+
 def _describe(pids: list[int]) -> str:
-    """Each leftover's age, state, parent chain and command line: what it is, not its number."""
+    """Each leftover's age, state, what it waits in, whether a SIGKILL is pending, its parent
+    chain and command line: what it is, not its number."""
     with open("/proc/uptime") as f:
         now = float(f.read().split()[0])
     lines = []
@@ -77,10 +94,13 @@ def _describe(pids: list[int]) -> str:
                     argv = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
                 with open(f"/proc/{pid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{pid}/wchan") as f:
+                    wchan = f.read() or "-"
             except OSError:
                 break
             age = now - int(fields[19]) / os.sysconf("SC_CLK_TCK")
-            chain.append(f"{pid} [{fields[0]}, {age:.1f} s old] {argv[:80]}")
+            kill = ", SIGKILL pending" if _kill_pending(pid) else ""
+            chain.append(f"{pid} [{fields[0]} in {wchan}{kill}, {age:.1f} s old] {argv[:80]}")
             pid = int(fields[1])
         lines.append(" <- ".join(chain))
     return "; ".join(lines)
@@ -108,7 +128,8 @@ def test_sigkill_at_random_points(tmp_path, busybox_tar, seeded_registry, monkey
     for n in range(N):
         op = OPS[n % len(OPS)]
         start = time.monotonic()
-        proc = _spawn([store, op, str(n), seeded_registry, busybox_tar, str(tmp_path)], env)
+        args = [store, op, str(n), seeded_registry, busybox_tar, str(tmp_path), MARK]
+        proc = _spawn(args, env)
         # The first of each kind, and some others, run to the end: they time the kind, and
         # make tags that must survive what follows.
         if op not in took or rng.random() < 0.15:

@@ -16,7 +16,7 @@ import pytest
 
 from docker_magics.errors import BuildError
 from docker_magics.runtime import Backend
-from tests.hardening.leftovers import mounts_under, processes_with
+from tests.hardening.leftovers import mounts_under, processes_with, unique_marker
 from tests.runtime.rt_helpers import backend_or_skip
 
 RUNTIMES = [
@@ -51,11 +51,12 @@ def _collect(eng, argv):
 
 def test_children_die_with_the_main_process(rt):
     eng, _ = rt
+    mark = unique_marker()
     start = time.monotonic()
-    code, out = _collect(eng, ["sh", "-c", "sleep 7101 & sleep 7101 & echo forked"])
+    code, out = _collect(eng, ["sh", "-c", f"sleep {mark} & sleep {mark} & echo forked"])
     assert code == 0 and "forked" in out
     assert time.monotonic() - start < 20
-    assert _gone("7101"), "a background child outlived its container"
+    assert _gone(mark), "a background child outlived its container"
 
 
 @pytest.mark.parametrize("verb", ["stop", "kill"])
@@ -64,17 +65,18 @@ def test_stop_and_kill_end_the_whole_tree(rt, verb):
     from docker_magics.engine.options import RunOptions
 
     # Every process ignores SIGTERM, so stop must escalate, and must reach the grandchildren.
-    script = "trap '' TERM; (trap '' TERM; sleep 7202) & sleep 7202 & sleep 7202; wait"
+    mark = unique_marker()
+    script = f"trap '' TERM; (trap '' TERM; sleep {mark}) & sleep {mark} & sleep {mark}; wait"
     c = eng.run_detached(RunOptions(image="busybox", command=["sh", "-c", script]))
     try:
         deadline = time.monotonic() + 30
-        while len(processes_with("7202")) < 3 and time.monotonic() < deadline:
+        while len(processes_with(mark)) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert len(processes_with("7202")) >= 3, f"[{name}] the container never started"
+        assert len(processes_with(mark)) >= 3, f"[{name}] the container never started"
         start = time.monotonic()
         eng.stop(c.id, timeout=1) if verb == "stop" else eng.kill(c.id)
         assert time.monotonic() - start < 10
-        assert _gone("7202"), f"[{name}] {verb} left processes: {processes_with('7202')}"
+        assert _gone(mark), f"[{name}] {verb} left processes: {processes_with(mark)}"
         assert eng.container(c.id).state == "exited"
     finally:
         eng.rm(c.id, force=True)
@@ -82,8 +84,9 @@ def test_stop_and_kill_end_the_whole_tree(rt, verb):
 
 def test_build_timeout_kills_a_run_that_never_ends(rt, tmp_path):
     eng, name = rt
+    mark = unique_marker()
     (tmp_path / "Dockerfile").write_text(
-        "FROM busybox\nRUN echo before; sleep 7303 & sleep 7303; echo never\n"
+        f"FROM busybox\nRUN echo before; sleep {mark} & sleep {mark}; echo never\n"
     )
     start = time.monotonic()
     with pytest.raises(BuildError) as caught:
@@ -93,7 +96,7 @@ def test_build_timeout_kills_a_run_that_never_ends(rt, tmp_path):
     assert "--timeout 2 s" in str(err) and "raise --timeout" in str(err)
     assert err.line == 2 and err.exit_code == 137 and "before" in err.output_tail
     assert took < 30, f"[{name}] the timeout took {took:.1f} s"
-    assert _gone("7303"), f"[{name}] the RUN's processes survived the timeout"
+    assert _gone(mark), f"[{name}] the RUN's processes survived the timeout"
     assert mounts_under(eng.store.root) == []
     assert eng.ps(all=True) == [] and eng.check().ok
 
@@ -110,34 +113,36 @@ import sys
 from docker_magics.api import Engine
 eng = Engine(sys.argv[1], runtime=sys.argv[2])
 print("go", flush=True)
-eng.run("busybox", ["sh", "-c", "sleep 7404 & sleep 7404"])
+eng.run("busybox", ["sh", "-c", f"sleep {sys.argv[3]} & sleep {sys.argv[3]}"])
 """
 
 
 def test_a_killed_caller_takes_its_container_down(rt):
     """A kernel restarted (SIGKILL) mid-run must not leave the container running."""
     eng, name = rt
+    mark = unique_marker()
     env = {**os.environ, "PYTHONPATH": ROOT}
     proc = subprocess.Popen(
-        [sys.executable, "-c", CALLER, eng.store.root, name], env=env, stdout=subprocess.PIPE
+        [sys.executable, "-c", CALLER, eng.store.root, name, mark], env=env, stdout=subprocess.PIPE
     )
     try:
         deadline = time.monotonic() + 30
-        while len(_container_procs(proc.pid)) < 2 and time.monotonic() < deadline:
+        while len(_container_procs(proc.pid, mark)) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert len(_container_procs(proc.pid)) >= 2, f"[{name}] the container never started"
+        assert len(_container_procs(proc.pid, mark)) >= 2, f"[{name}] the container never started"
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     deadline = time.monotonic() + 10
-    while _container_procs(proc.pid) and time.monotonic() < deadline:
+    while _container_procs(proc.pid, mark) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _container_procs(proc.pid), f"[{name}] the container outlived its killed caller"
+    left = _container_procs(proc.pid, mark)
+    assert not left, f"[{name}] the container outlived its killed caller"
     assert mounts_under(eng.store.root) == []
 
 
-def _container_procs(caller: int) -> list[int]:
-    return [p for p in processes_with("7404") if p != caller]
+def _container_procs(caller: int, mark: str) -> list[int]:
+    return [p for p in processes_with(mark) if p != caller]
 
 
 # Everything a process may hold open: a plain file, a pipe, a socket, a directory. None is
@@ -181,9 +186,10 @@ def test_no_host_descriptor_reaches_the_container(rt, tmp_path):
         assert _visible_fds(out) <= {0, 1, 2, 3}, f"[{name}] {out}"
         assert "host secret" not in out and "host-secret" not in out, f"[{name}] {out}"
         # exec into a running container goes through a different path: check it too.
-        c = eng.run_detached(RunOptions(image="busybox", command=["sleep", "7505"]))
+        mark = unique_marker()
+        c = eng.run_detached(RunOptions(image="busybox", command=["sleep", mark]))
         try:
-            assert _wait_running(eng, c.id), f"[{name}] the container never started"
+            assert _wait_running(eng, c.id, mark), f"[{name}] the container never started"
             got: list[bytes] = []
             code = eng.exec(c.id, ["sh", "-c", LIST_FDS], out=got.append, err=got.append)
             text = b"".join(got).decode()
@@ -197,10 +203,10 @@ def test_no_host_descriptor_reaches_the_container(rt, tmp_path):
             os.close(fd)
 
 
-def _wait_running(eng, cid: str) -> bool:
+def _wait_running(eng, cid: str, mark: str) -> bool:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if eng.container(cid).state == "running" and processes_with("7505"):
+        if eng.container(cid).state == "running" and processes_with(mark):
             return True
         time.sleep(0.05)
     return False

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.hardening.leftovers import processes_with
+from tests.hardening.leftovers import processes_with, unique_marker
 from tests.worlds import PYTHON, World, skip_unless_world
 
 CASES = [("unprivileged", "userns"), ("unprivileged", "proot"), ("no-userns", None)]
@@ -23,20 +23,21 @@ def test_killed_cli_takes_its_container_down(busybox_tar, name, runtime):
     if (runtime == "proot" or name == "no-userns") and not shutil.which("proot"):
         pytest.skip("needs proot: apt-get install proot")
     w = World(name)
+    sleeps = "sleep\0" + (mark := unique_marker())
     try:
         shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
         os.chmod(os.path.join(w.base, "base.tar.gz"), 0o644)
         w.cli("import", "base.tar.gz", "busybox")
         cmd = [PYTHON, "-m", "docker_magics", "--root", w.store]
         cmd += ["--runtime", runtime] if runtime else []
-        cmd += ["run", "busybox", "sh", "-c", "sleep 7606 & sleep 7606"]
+        cmd += ["run", "busybox", "sh", "-c", f"sleep {mark} & sleep {mark}"]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": w.pkg, "HOME": w.home}
         proc = subprocess.Popen(w.command(cmd, env, w.base), env=env, cwd=w.base)
         try:
             deadline = time.monotonic() + 60
-            while len(processes_with("sleep\0" + "7606")) < 2 and time.monotonic() < deadline:
+            while len(processes_with(sleeps)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert len(processes_with("sleep\0" + "7606")) >= 2, f"[{name}] never started"
+            assert len(processes_with(sleeps)) >= 2, f"[{name}] never started"
         finally:
             # The CLI itself: the innermost process of the world's wrappers (setpriv, bwrap).
             # Its forks (supervisor, init) share its command line: kill only the topmost.
@@ -46,11 +47,11 @@ def test_killed_cli_takes_its_container_down(busybox_tar, name, runtime):
             proc.kill()
             proc.wait()
         deadline = time.monotonic() + 10
-        while processes_with("sleep\0" + "7606") and time.monotonic() < deadline:
+        while processes_with(sleeps) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert processes_with("sleep\0" + "7606") == [], f"[{name}] the container outlived its CLI"
+        assert processes_with(sleeps) == [], f"[{name}] the container outlived its CLI"
     finally:
-        for pid in processes_with("sleep\0" + "7606"):  # only after a failure: keep CI clean
+        for pid in processes_with(sleeps):  # only after a failure: keep CI clean
             os.kill(pid, signal.SIGKILL)
         w.close()
 
