@@ -383,6 +383,18 @@ def do_info(eng: Engine, args: Any, out: Output) -> int:
     out.line(f"Images:      {info['images']}")
     out.line(f"Containers:  {info['containers']}")
     out.line("Network:     host (the default) or none (run --network none, RUN --network=none)")
+    if info["runtime"] in ("root", "userns"):
+        from ..runtime.netns import outbound_problem
+
+        problem = outbound_problem()
+        out.line(
+            "Outbound:    "
+            + (
+                f"none for user networks and published ports: {problem}"
+                if problem
+                else "slirp4netns for user networks and published ports (host at 10.0.2.2)"
+            )
+        )
     out.line("Backends:")
     out.line(str(probe))
     return 0

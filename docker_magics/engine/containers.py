@@ -30,7 +30,8 @@ from ..store.store import Store
 from .create import create_container
 from .logfile import STDERR, STDOUT, CappedLog
 from .mountspec import parse_volume_flag, runtime_binds
-from .networks import refresh_hosts, write_hosts
+from .netpods import Membership, join_pod, needs_pod
+from .networks import networks_of, refresh_hosts, write_hosts
 from .options import RunOptions, Sink
 from .passwd import resolve_user
 from .publish import Publisher
@@ -70,6 +71,7 @@ def _specs(
     env: list[str] | None = None,
     workdir: str | None = None,
     user: str | None = None,
+    pod: Membership | None = None,
 ) -> tuple[RootfsSpec, ProcessSpec]:
     from ..runtime import ProcessSpec, RootfsSpec
 
@@ -83,8 +85,10 @@ def _specs(
     # Records written before volumes existed hold only Docker's Binds strings (all binds).
     mounts = cfg.get("Mounts") or [parse_volume_flag(b) for b in cfg.get("Binds") or []]
     binds = runtime_binds(store.containers.dir(c.id), mounts)
-    if cfg.get("Network") or cfg.get("ExtraHosts"):
+    if cfg.get("Network") or cfg.get("ExtraNetworks") or cfg.get("ExtraHosts"):
         binds.append((write_hosts(store, c), "/etc/hosts", False))
+    if pod is not None and pod.outbound is None:
+        binds.append((_resolv_conf(store, c), "/etc/resolv.conf", False))
     rootfs = RootfsSpec(
         lowerdirs=plan.lowerdirs,
         upperdir=plan.upperdir,
@@ -101,14 +105,32 @@ def _specs(
         hostname=cfg.get("Hostname") or c.id[:12],
         binds=tuple(binds),
         network=_runtime_network(cfg.get("NetworkMode") or "host"),
+        netns_pid=pod.pin if pod is not None else None,
     )
     return rootfs, proc
 
 
 def _runtime_network(mode: str) -> str:
     # "bridge" is Docker's name; the runtime's is "private": lo only, ports forwarded in.
-    # User networks share the host's network (see networks.py).
+    # User networks share the host's network unless a pod is joined (see netpods.py).
     return {"bridge": "private", "none": "none"}.get(mode, "host")
+
+
+def _resolv_conf(store: Store, c: Container) -> str:
+    """slirp4netns's DNS forwarder (it reaches the host's resolvers, loopback ones included),
+    with the host's search and options lines, as rootless podman writes it."""
+    from ..runtime.netns import SLIRP_DNS
+
+    keep = []
+    try:
+        with open("/etc/resolv.conf", errors="replace") as fh:
+            keep = [ln for ln in fh.read().splitlines() if ln.startswith(("search", "options"))]
+    except OSError:
+        pass
+    path = os.path.join(store.containers.dir(c.id), "resolv.conf")
+    with open(path, "w") as fh:
+        fh.write("\n".join([f"nameserver {SLIRP_DNS}", *keep]) + "\n")
+    return path
 
 
 def _pump(fd: int, stream: int, log: CappedLog, sink: Sink | None, lock: threading.Lock) -> None:
@@ -167,12 +189,38 @@ def start_container(
     """
     if c.state == "running" and _alive(c.pid):
         raise ConflictError(f"container {c.name} is already running")
-    rootfs, proc = _specs(store, c)
-    log_path = os.path.join(store.containers.dir(c.id), "log")
-
-    timers: list[threading.Timer] = []
-    publisher = Publisher(store, c)
+    publisher = Publisher(store, c, own_netns=needs_pod(c, backend.name))
     publisher.prepare()
+    try:
+        pod = join_pod(store, c, userns=backend.name == "userns") if publisher.own_netns else None
+    except BaseException:
+        publisher.close()
+        raise
+    try:
+        return _start(store, c, backend, publisher, pod, out, err, stdin, timeout)
+    finally:
+        if pod is not None:
+            pod.close()
+
+
+def _start(
+    store: Store,
+    c: Container,
+    backend: Backend,
+    publisher: Publisher,
+    pod: Membership | None,
+    out: Sink | None,
+    err: Sink | None,
+    stdin: int | None,
+    timeout: float | None,
+) -> int:
+    try:
+        rootfs, proc = _specs(store, c, pod=pod)
+    except BaseException:
+        publisher.close()
+        raise
+    log_path = os.path.join(store.containers.dir(c.id), "log")
+    timers: list[threading.Timer] = []
 
     def started(pid: int) -> None:
         store.containers.update(c.id, state="running", pid=pid, started=time.time(), exit_code=None)
@@ -349,7 +397,7 @@ def remove_container(
             if image is not None and image.diff_ids:
                 keep_finished(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1])
     _remove_dir(store, c.id)
-    refresh_hosts(store, c.config.get("Network"))
+    refresh_hosts(store, list(networks_of(c)))
     if volumes:
         from .volumes import remove_volume
 

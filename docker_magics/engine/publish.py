@@ -18,6 +18,7 @@ import sys
 from ..errors import ConflictError
 from ..store.containers import Container
 from ..store.store import Store
+from .netpods import needs_pod
 from .ports import Binding, bindings_of
 
 __all__ = ["Publisher"]
@@ -31,7 +32,7 @@ def _holder(
     for other in store.containers.all():
         if other.id == me or not _running(other):
             continue
-        other_shared = other.config.get("NetworkMode") != "bridge"
+        other_shared = not needs_pod(other, other.runtime)
         for _ip, h, c in bindings_of(other.config):
             if h == host_port:
                 return other.name, h
@@ -53,10 +54,11 @@ def _running(c: Container) -> bool:
 
 
 class Publisher:
-    def __init__(self, store: Store, c: Container) -> None:
+    def __init__(self, store: Store, c: Container, own_netns: bool | None = None) -> None:
         self.store = store
         self.c = c
-        self.own_netns = c.config.get("NetworkMode") == "bridge"
+        # A namespace of its own or its network's (root/userns), else the host's network.
+        self.own_netns = needs_pod(c, c.runtime) if own_netns is None else own_netns
         self.bindings: list[Binding] = bindings_of(c.config)
         self.listeners: list[tuple[socket.socket, int]] = []
         self.helper: subprocess.Popen[bytes] | None = None
