@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConflictError, RuntimeBackendError
-from ..runtime.leftovers import owner_tag
 from ..store.atomic import atomic_write_json
 from ..store.containers import Container
 from ..store.lock import locked
@@ -88,6 +87,12 @@ def _records(store: Store) -> list[tuple[str, dict[str, Any]]]:
             except (OSError, ValueError):
                 continue
     return out
+
+
+def owner_tag(pid: int) -> str:
+    from ..runtime.leftovers import owner_tag as tag  # the runtime loads on first use
+
+    return tag(pid)
 
 
 def _alive(rec: dict[str, Any]) -> bool:

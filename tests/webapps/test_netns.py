@@ -1,0 +1,138 @@
+"""A network namespace per user network (root and userns worlds), against real servers.
+
+Two networks each run a busybox httpd on the same port and both answer through their own
+published ports; the port is not reachable from the host or from a container off the network;
+names resolve only within their network; a member fetches from an HTTP server on the host
+through slirp4netns's gateway (10.0.2.2); a container on two networks shares one namespace
+and sees only its own networks' names. Nothing runs after `rm -f`, `network rm`, and `system
+check` is clean. PRoot worlds keep the host's network (tests/webapps/test_networks.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import time
+
+import pytest
+
+from docker_magics.engine.ports import free_port
+from tests.hardening.leftovers import processes_with
+from tests.httpserve import FileServer
+from tests.webapps.setup import import_busybox
+from tests.webapps.test_ports import fetch
+
+CASES = [("root", "root"), ("unprivileged", "userns")]
+IDS = [f"{w}-{r}" for w, r in CASES]
+
+
+def httpd(w, name: str, network: str, port: int, text: str, rt: str, *extra: str) -> None:
+    script = f"mkdir /www && echo {text} > /www/index.html && exec httpd -f -p {port} -h /www"
+    w.cli("run", "-d", "--network", network, "--name", name, *extra, "busybox", "sh", "-c",
+          script, runtime=rt)  # fmt: skip
+
+
+def sh(w, network: str, script: str, rt: str, *extra: str) -> str:
+    args = ["--network", network] if network else []
+    return w.cli("run", "--rm", *args, *extra, "busybox", "sh", "-c", script, runtime=rt).stdout
+
+
+def refused(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(2)
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def nothing_left(w, seconds: float = 5.0) -> list[int]:
+    """Processes of this store (holders, slirp4netns, forwarders) still alive after a while."""
+    deadline = time.monotonic() + seconds
+    while (left := processes_with(w.store)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+@pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])
+def test_networks_are_isolated_namespaces(busybox_tar, world, runtime):
+    w, rt = world, runtime
+    if not shutil.which("slirp4netns"):
+        pytest.fail("slirp4netns is missing: scripts/install-system-packages installs it")
+    import_busybox(w, busybox_tar)
+    port, h1, h2 = free_port(), free_port(), free_port()
+    host = FileServer()
+    host.files["/hello"] = (b"from the host\n", None)
+    w.cli("network", "create", "one")
+    w.cli("network", "create", "two")
+    try:
+        httpd(w, "s1", "one", port, "ONE", rt, "-p", f"{h1}:{port}")
+        httpd(w, "s2", "two", port, "TWO", rt, "-p", f"127.0.0.1:{h2}:{port}")
+        assert (fetch(h1), fetch(h2)) == ("ONE\n", "TWO\n")
+        assert refused(port), "a network's port must not be open on the host's network"
+        get = f"timeout 5 wget -q -O- http://{{}}:{port}/ 2>/dev/null || echo no"
+        # Off the network (the host's network): neither the name nor 127.0.0.1 reach it.
+        assert sh(w, "", get.format("127.0.0.1") + "; " + get.format("s1"), rt) == "no\nno\n"
+        # On network two: its own member at 127.0.0.1, one's member not even by name.
+        both = get.format("127.0.0.1") + "; " + get.format("s1") + "; " + get.format("s2")
+        assert sh(w, "two", both, rt) == "TWO\nno\nTWO\n"
+        # Outbound through slirp4netns: the host's loopback at 10.0.2.2, also as host-gateway.
+        out = sh(
+            w,
+            "one",
+            f"timeout 5 wget -q -O- http://host.docker.internal:{host.httpd.server_address[1]}"
+            "/hello; cat /etc/resolv.conf; grep host.docker /etc/hosts",
+            rt,
+            "--add-host",
+            "host.docker.internal:host-gateway",
+        )
+        assert out.startswith("from the host\nnameserver 10.0.2.3\n"), out
+        assert out.endswith("10.0.2.2\thost.docker.internal\n")
+        assert "Outbound:    slirp4netns" in w.cli("info").stdout
+    finally:
+        host.close()
+        w.cli("rm", "-f", "s1", "s2", check=False)
+    w.cli("network", "rm", "one", "two")
+    assert nothing_left(w) == []
+    check = w.cli("system", "check")
+    assert "warning" not in check.stdout.lower() + check.stderr.lower(), check.stdout
+
+
+@pytest.mark.parametrize(("world", "runtime"), CASES[:1], ids=IDS[:1], indirect=["world"])
+def test_a_container_on_two_networks(busybox_tar, world, runtime):
+    """web on front and back shares one namespace with api (back) and proxy (front); each
+    sees only its own networks' names. Connecting a running container to a network that runs
+    in another namespace is refused with a clear message; Docker's messages otherwise."""
+    w, rt = world, runtime
+    import_busybox(w, busybox_tar)
+    port = free_port()
+    for net in ("front", "back", "other"):
+        w.cli("network", "create", net)
+    try:
+        w.cli("create", "--network", "front", "--name", "web", "busybox", "sleep", "60")
+        w.cli("network", "connect", "--alias", "www", "back", "web")
+        again = w.cli("network", "connect", "back", "web", check=False)
+        assert "endpoint with name web already exists in network back" in again.stderr
+        httpd(w, "api", "back", port, "API", rt)
+        w.cli("start", "web", runtime=rt)
+        w.cli("run", "-d", "--network", "front", "--name", "proxy", "busybox", "sleep", "60",
+              runtime=rt)  # fmt: skip
+        get = f"timeout 5 wget -q -O- http://{{}}:{port}/ 2>/dev/null || echo no"
+        assert w.cli("exec", "web", "sh", "-c", get.format("api"), runtime=rt).stdout == "API\n"
+        hosts = w.cli("exec", "proxy", "cat", "/etc/hosts", runtime=rt).stdout
+        assert "web" in hosts and "api" not in hosts and "www" not in hosts
+        # proxy shares the namespace (the pod model's limit) but cannot name api.
+        out = w.cli("exec", "proxy", "sh", "-c", get.format("api") + "; " + get.format("127.0.0.1"),
+                    runtime=rt).stdout  # fmt: skip
+        assert out == "no\nAPI\n"
+        httpd(w, "lone", "other", free_port(), "X", rt)
+        clash = w.cli("network", "connect", "other", "web", check=False)
+        assert "network other runs in another network namespace" in clash.stderr
+        info = json.loads(w.cli("network", "inspect", "back").stdout)[0]
+        assert sorted(c["Name"] for c in info["Containers"].values()) == ["api", "web"]
+        w.cli("network", "disconnect", "back", "web")
+        gone = w.cli("network", "disconnect", "back", "web", check=False)
+        assert "container web is not connected to network back" in gone.stderr
+        assert "api" not in w.cli("exec", "web", "cat", "/etc/hosts", runtime=rt).stdout
+    finally:
+        w.cli("rm", "-f", "web", "api", "proxy", "lone", check=False)
+    w.cli("network", "rm", "front", "back", "other")
+    assert nothing_left(w) == []
