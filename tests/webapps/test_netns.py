@@ -96,7 +96,7 @@ def test_networks_are_isolated_namespaces(busybox_tar, world, runtime):
     assert "warning" not in check.stdout.lower() + check.stderr.lower(), check.stdout
 
 
-@pytest.mark.parametrize(("world", "runtime"), CASES[:1], ids=IDS[:1], indirect=["world"])
+@pytest.mark.parametrize(("world", "runtime"), CASES, ids=IDS, indirect=["world"])
 def test_a_container_on_two_networks(busybox_tar, world, runtime):
     """web on front and back shares one namespace with api (back) and proxy (front); each
     sees only its own networks' names. Connecting a running container to a network that runs
@@ -135,4 +135,46 @@ def test_a_container_on_two_networks(busybox_tar, world, runtime):
     finally:
         w.cli("rm", "-f", "web", "api", "proxy", "lone", check=False)
     w.cli("network", "rm", "front", "back", "other")
+    assert nothing_left(w) == []
+
+
+TWO_NETWORKS = """\
+services:
+  web:
+    image: busybox
+    command: sleep 60
+    networks: [front, back]
+  api:
+    image: busybox
+    command: sh -c 'mkdir /www && echo API > /www/index.html && exec httpd -f -p {port} -h /www'
+    networks: [back]
+  proxy:
+    image: busybox
+    command: sleep 60
+    networks: [front]
+networks:
+  front:
+  back:
+"""
+
+
+@pytest.mark.parametrize(("world", "runtime"), CASES[:1], ids=IDS[:1], indirect=["world"])
+def test_compose_service_on_two_networks(busybox_tar, world, runtime):
+    w, rt = world, runtime
+    import_busybox(w, busybox_tar)
+    port = free_port()
+    path = f"{w.base}/docker-compose.yml"
+    with open(path, "w") as fh:
+        fh.write(TWO_NETWORKS.format(port=port))
+    f = ["compose", "-p", "two", "-f", path]
+    w.cli(*f, "up", "-d", runtime=rt)
+    get = f"timeout 5 wget -q -O- http://api:{port}/ 2>/dev/null || echo no"
+    try:
+        assert w.cli("exec", "two-web-1", "sh", "-c", get, runtime=rt).stdout == "API\n"
+        assert w.cli("exec", "two-proxy-1", "sh", "-c", get, runtime=rt).stdout == "no\n"
+        hosts = w.cli("exec", "two-proxy-1", "cat", "/etc/hosts", runtime=rt).stdout
+        assert "web" in hosts and "api" not in hosts
+    finally:
+        w.cli(*f, "down", runtime=rt)
+    assert w.cli("network", "ls", "-q").stdout == ""
     assert nothing_left(w) == []
