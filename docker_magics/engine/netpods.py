@@ -96,7 +96,15 @@ def owner_tag(pid: int) -> str:
 
 
 def _alive(rec: dict[str, Any]) -> bool:
-    return owner_tag(int(rec.get("holder") or 0)) == rec.get("tag")
+    """The recorded holder still runs: same pid *and* start time, and not a zombie (an
+    orphaned holder is reaped by whatever init the machine has, if any)."""
+    pid = int(rec.get("holder") or 0)
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != b"Z" and owner_tag(pid) == rec.get("tag")
 
 
 def _drop(path: str, rec: dict[str, Any]) -> None:

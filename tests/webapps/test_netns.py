@@ -10,8 +10,11 @@ check` is clean. PRoot worlds keep the host's network (tests/webapps/test_networ
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import shutil
+import signal
 import socket
 import time
 
@@ -44,6 +47,15 @@ def refused(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def holder_of(w, network: str) -> int:
+    for path in glob.glob(f"{w.store}/netns/*.json"):
+        with open(path) as fh:
+            rec = json.load(fh)
+        if network in rec["networks"]:
+            return int(rec["holder"])
+    raise AssertionError(f"no namespace holder for {network}")
+
+
 def nothing_left(w, seconds: float = 5.0) -> list[int]:
     """Processes of this store (holders, slirp4netns, forwarders) still alive after a while."""
     deadline = time.monotonic() + seconds
@@ -61,6 +73,7 @@ def test_networks_are_isolated_namespaces(busybox_tar, world, runtime):
     port, h1, h2 = free_port(), free_port(), free_port()
     host = FileServer()
     host.files["/hello"] = (b"from the host\n", None)
+    serving = host.httpd.server_address[1]
     w.cli("network", "create", "one")
     w.cli("network", "create", "two")
     try:
@@ -78,7 +91,7 @@ def test_networks_are_isolated_namespaces(busybox_tar, world, runtime):
         out = sh(
             w,
             "one",
-            f"timeout 5 wget -q -O- http://host.docker.internal:{host.httpd.server_address[1]}"
+            f"timeout 5 wget -q -O- http://host.docker.internal:{serving}"
             "/hello; cat /etc/resolv.conf; grep host.docker /etc/hosts",
             rt,
             "--add-host",
@@ -87,6 +100,11 @@ def test_networks_are_isolated_namespaces(busybox_tar, world, runtime):
         assert out.startswith("from the host\nnameserver 10.0.2.3\n"), out
         assert out.endswith("10.0.2.2\thost.docker.internal\n")
         assert "Outbound:    slirp4netns" in w.cli("info").stdout
+        # A killed holder: its members run on; the next member adopts their namespace.
+        os.kill(holder_of(w, "one"), signal.SIGKILL)
+        assert "its namespace holder was killed" in w.cli("system", "check").stdout
+        again = get.format("s1") + f"; timeout 5 wget -q -O- http://10.0.2.2:{serving}/hello"
+        assert sh(w, "one", again, rt) == "ONE\nfrom the host\n"
     finally:
         host.close()
         w.cli("rm", "-f", "s1", "s2", check=False)
