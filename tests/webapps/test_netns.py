@@ -81,6 +81,11 @@ def test_networks_are_isolated_namespaces(busybox_tar, world, runtime):
         httpd(w, "s2", "two", port, "TWO", rt, "-p", f"127.0.0.1:{h2}:{port}")
         assert (fetch(h1), fetch(h2)) == ("ONE\n", "TWO\n")
         assert refused(port), "a network's port must not be open on the host's network"
+        clash = w.cli("run", "-d", "--network", "one", "-p", f"{free_port()}:{port}", "busybox",
+                      "true", runtime=rt, check=False)  # fmt: skip
+        assert f"port {port} is already taken by container s1 (containers of one network" in (
+            clash.stderr
+        )
         get = f"timeout 5 wget -q -O- http://{{}}:{port}/ 2>/dev/null || echo no"
         # Off the network (the host's network): neither the name nor 127.0.0.1 reach it.
         assert sh(w, "", get.format("127.0.0.1") + "; " + get.format("s1"), rt) == "no\nno\n"
