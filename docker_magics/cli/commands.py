@@ -77,6 +77,15 @@ def _labels(specs: list[str]) -> dict[str, str]:
     return labels
 
 
+def _outbound_note(eng: Engine, c: Any, out: Output) -> None:
+    """One line when a container gets a network namespace without outbound traffic."""
+    from ..engine.netpods import needs_pod
+    from ..runtime.netns import outbound_problem
+
+    if needs_pod(c, c.runtime) and (problem := outbound_problem()):
+        out.raw_err(f"note: container {c.name} has no outbound network: {problem}\n".encode())
+
+
 def _opts(args: Any) -> RunOptions:
     command = list(args.command)
     if command and command[0] == "--":
@@ -108,9 +117,11 @@ def do_run(eng: Engine, args: Any, out: Output) -> int:
     pull_missing(eng, opts.image, out)
     if args.detach:
         c = eng.run_detached(opts, remove=args.rm)
+        _outbound_note(eng, c, out)
         out.line(c.id)
         return 0
     c = eng.create(opts)
+    _outbound_note(eng, c, out)
     try:
         return eng.start(c.id, out=out.raw_out, err=out.raw_err)
     finally:

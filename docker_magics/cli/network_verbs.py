@@ -70,7 +70,11 @@ def do_network(eng: Engine, args: Any, out: Output) -> int:
             networks.remove_network(eng.store, name)
             out.line(name)
     else:
+        from ..engine.netpods import namespace_info
+
         info = [networks.inspect_network(eng.store, n) for n in args.networks]
+        for item in info:
+            item["Namespace"] = namespace_info(eng.store, item["Name"])
         out.line(json.dumps(info, indent=4))
     return 0
 

@@ -42,6 +42,7 @@ __all__ = [
     "needs_pod",
     "component",
     "stale_records",
+    "namespace_info",
     "drop_stale",
     "connect",
     "disconnect",
@@ -228,6 +229,19 @@ def _start(
 def _holder_of(pin: int) -> int:
     with open(f"/proc/{pin}/stat", "rb") as fh:
         return int(fh.read().rsplit(b")", 1)[1].split()[1])
+
+
+def namespace_info(store: Store, network: str) -> dict[str, Any] | None:
+    """`network inspect`'s view of the namespace the network runs in now (None: none runs)."""
+    for _, rec in _records(store) if os.path.isdir(os.path.join(store.root, "netns")) else []:
+        if network in (rec.get("networks") or []) and _alive(rec):
+            outbound = rec.get("outbound")
+            return {
+                "HolderPid": rec["holder"],
+                "SharedWith": sorted(set(rec["networks"]) - {network}),
+                "Outbound": f"none: {outbound}" if outbound else "slirp4netns, host at 10.0.2.2",
+            }
+    return None
 
 
 def stale_records(store: Store) -> list[str]:

@@ -13,9 +13,12 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -201,3 +204,35 @@ def test_compose_service_on_two_networks(busybox_tar, world, runtime):
         w.cli(*f, "down", runtime=rt)
     assert w.cli("network", "ls", "-q").stdout == ""
     assert nothing_left(w) == []
+
+
+def test_without_slirp4netns_a_note_and_loopback_only(tmp_path, busybox_tar):
+    """The documented fallback: one line saying why, the namespace with loopback only, the
+    host's resolv.conf; never a hang."""
+    if os.geteuid() != 0:
+        pytest.skip("the root backend needs a root test run")
+    store, empty = str(tmp_path / "store"), tmp_path / "bin"
+    empty.mkdir()
+    if shutil.which("proot"):  # the probe looks for it whatever the backend
+        os.symlink(shutil.which("proot"), empty / "proot")
+    env = {**os.environ, "PATH": str(empty)}  # no slirp4netns to be found
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "docker_magics", "--root", store, "--runtime", "root"]
+        return subprocess.run(argv + list(args), env=env, capture_output=True, text=True,
+                              check=True, timeout=60)  # fmt: skip
+
+    cli("import", busybox_tar, "busybox:latest")
+    cli("network", "create", "plain")
+    cli("run", "-d", "--network", "plain", "--name", "a", "busybox", "sleep", "30")
+    try:
+        run = cli("run", "--rm", "--network", "plain", "busybox", "sh", "-c",
+                  "ip -o link | grep -c tap0; cat /etc/resolv.conf")  # fmt: skip
+        note = r"note: container \S+ has no outbound network: slirp4netns is not installed "
+        assert re.fullmatch(note + r"\(apt-get install slirp4netns\)\n", run.stderr), run.stderr
+        assert run.stdout.startswith("0\n") and "10.0.2.3" not in run.stdout
+        info = json.loads(cli("network", "inspect", "plain").stdout)[0]
+        assert info["Namespace"]["Outbound"].startswith("none: slirp4netns is not installed")
+    finally:
+        cli("rm", "-f", "a")
+    cli("network", "rm", "plain")
