@@ -393,7 +393,7 @@ def do_info(eng: Engine, args: Any, out: Output) -> int:
         out.line(f"Cost:        {info['cost']}")
     out.line(f"Images:      {info['images']}")
     out.line(f"Containers:  {info['containers']}")
-    out.line("Network:     host (the default) or none (run --network none, RUN --network=none)")
+    out.line("Network:     host (the default), none, or a user network (`network create`)")
     if info["runtime"] in ("root", "userns"):
         from ..runtime.netns import outbound_problem
 
