@@ -109,7 +109,7 @@ def _alive(rec: dict[str, Any]) -> bool:
 
 
 def _drop(path: str, rec: dict[str, Any]) -> None:
-    for p in (path, rec.get("members") or ""):
+    for p in (path, rec.get("members") or "", path[: -len(".json")] + ".slirp.log"):
         try:
             os.unlink(p)
         except OSError:
@@ -188,7 +188,7 @@ def _start(
     store: Store, comp: set[str], c: Container, userns: bool, join: int | None
 ) -> dict[str, Any]:
     rid = secrets.token_hex(6)
-    base = _dir(store)
+    base = os.path.abspath(_dir(store))  # the holder works from "/"
     members = os.path.join(base, f"{rid}.members")
     record = os.path.join(base, f"{rid}.json")
     cmd = [sys.executable, "-m", "docker_magics.runtime.netns", "--members", members]

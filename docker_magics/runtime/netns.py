@@ -79,8 +79,11 @@ def _pin(args: argparse.Namespace, parent: int, ready_w: int) -> None:
         signal.pause()
 
 
-def _start_slirp(pin: int, userns: bool) -> tuple[subprocess.Popen[bytes] | None, int, str]:
-    """slirp4netns on the pin's namespace: (process, its exit fd's write end, problem)."""
+def _start_slirp(
+    pin: int, userns: bool, log: str
+) -> tuple[subprocess.Popen[bytes] | None, int, str]:
+    """slirp4netns on the pin's namespace: (process, its exit fd's write end, problem).
+    Its messages go to ``log`` (a pipe nobody reads could fill up and stall it)."""
     problem = outbound_problem()
     if problem:
         return None, -1, problem
@@ -92,13 +95,14 @@ def _start_slirp(pin: int, userns: bool) -> tuple[subprocess.Popen[bytes] | None
         cmd.append(f"--userns-path=/proc/{pin}/ns/user")
     cmd += [str(pin), "tap0"]
     os.set_inheritable(exit_r, True)
-    proc = subprocess.Popen(
-        cmd,
-        pass_fds=(ready_w, exit_r),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            cmd,
+            pass_fds=(ready_w, exit_r),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     os.close(ready_w)
     os.close(exit_r)
     ok = select.select([ready_r], [], [], 5.0)[0] and os.read(ready_r, 1) == b"1"
@@ -106,9 +110,11 @@ def _start_slirp(pin: int, userns: bool) -> tuple[subprocess.Popen[bytes] | None
     if ok:
         return proc, exit_w, ""
     proc.kill()
-    err = proc.communicate()[1].decode(errors="replace").strip().splitlines()
+    proc.wait()
     os.close(exit_w)
-    return None, -1, f"slirp4netns did not start: {err[-1] if err else 'no output'}"
+    with open(log, errors="replace") as fh:
+        said = fh.read().strip().splitlines()
+    return None, -1, f"slirp4netns did not start: {said[-1] if said else 'no output'}"
 
 
 def _wait_for_last_member(members: int, lock_path: str, record: str) -> None:
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     if os.fork():
         os._exit(0)
     os.setsid()
+    os.chdir("/")  # hold no directory of the caller's
     members = os.open(args.members, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     ready_r, ready_w = os.pipe()
     pin = os.fork()
@@ -161,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
         os.waitpid(pin, 0)
         sys.exit(1)
     own_userns = os.stat(f"/proc/{pin}/ns/user").st_ino != os.stat("/proc/self/ns/user").st_ino
-    slirp, exit_w, problem = _start_slirp(pin, own_userns)
+    log = args.record[: -len(".json")] + ".slirp.log"
+    slirp, exit_w, problem = _start_slirp(pin, own_userns, log)
     print(f"ready {pin} " + ("outbound" if slirp else f"none {problem}"), flush=True)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -179,10 +187,11 @@ def main(argv: list[str] | None = None) -> None:
             except subprocess.TimeoutExpired:
                 slirp.kill()
                 slirp.wait()
-        try:
-            os.unlink(args.members)
-        except FileNotFoundError:
-            pass
+        for path in (args.members, log):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
 
 
 if __name__ == "__main__":
