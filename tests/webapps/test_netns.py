@@ -137,6 +137,8 @@ def test_a_container_on_two_networks(busybox_tar, world, runtime):
         w.cli("network", "connect", "--alias", "www", "back", "web")
         again = w.cli("network", "connect", "back", "web", check=False)
         assert "endpoint with name web already exists in network back" in again.stderr
+        nets = json.loads(w.cli("inspect", "web").stdout)[0]["NetworkSettings"]["Networks"]
+        assert nets["back"]["Aliases"] == ["www"] and list(nets) == ["front", "back"]
         httpd(w, "api", "back", port, "API", rt)
         w.cli("start", "web", runtime=rt)
         w.cli("run", "-d", "--network", "front", "--name", "proxy", "busybox", "sleep", "60",
