@@ -31,7 +31,7 @@ from .create import create_container
 from .logfile import STDERR, STDOUT, CappedLog
 from .mountspec import parse_volume_flag, runtime_binds
 from .netpods import Membership, join_pod, needs_pod
-from .networks import networks_of, refresh_hosts, write_hosts
+from .networks import networks_of, refresh_hosts, write_hosts, write_resolv_conf
 from .options import RunOptions, Sink
 from .passwd import resolve_user
 from .publish import Publisher
@@ -88,7 +88,7 @@ def _specs(
     if cfg.get("Network") or cfg.get("ExtraNetworks") or cfg.get("ExtraHosts"):
         binds.append((write_hosts(store, c), "/etc/hosts", False))
     if pod is not None and pod.outbound is None:
-        binds.append((_resolv_conf(store, c), "/etc/resolv.conf", False))
+        binds.append((write_resolv_conf(store, c), "/etc/resolv.conf", False))
     rootfs = RootfsSpec(
         lowerdirs=plan.lowerdirs,
         upperdir=plan.upperdir,
@@ -114,23 +114,6 @@ def _runtime_network(mode: str) -> str:
     # "bridge" is Docker's name; the runtime's is "private": lo only, ports forwarded in.
     # User networks share the host's network unless a pod is joined (see netpods.py).
     return {"bridge": "private", "none": "none"}.get(mode, "host")
-
-
-def _resolv_conf(store: Store, c: Container) -> str:
-    """slirp4netns's DNS forwarder (it reaches the host's resolvers, loopback ones included),
-    with the host's search and options lines, as rootless podman writes it."""
-    from ..runtime.netns import SLIRP_DNS
-
-    keep = []
-    try:
-        with open("/etc/resolv.conf", errors="replace") as fh:
-            keep = [ln for ln in fh.read().splitlines() if ln.startswith(("search", "options"))]
-    except OSError:
-        pass
-    path = os.path.join(store.containers.dir(c.id), "resolv.conf")
-    with open(path, "w") as fh:
-        fh.write("\n".join([f"nameserver {SLIRP_DNS}", *keep]) + "\n")
-    return path
 
 
 def _pump(fd: int, stream: int, log: CappedLog, sink: Sink | None, lock: threading.Lock) -> None:
@@ -191,33 +174,13 @@ def start_container(
         raise ConflictError(f"container {c.name} is already running")
     publisher = Publisher(store, c, own_netns=needs_pod(c, backend.name))
     publisher.prepare()
+    pod: Membership | None = None
     try:
-        pod = join_pod(store, c, userns=backend.name == "userns") if publisher.own_netns else None
-    except BaseException:
-        publisher.close()
-        raise
-    try:
-        return _start(store, c, backend, publisher, pod, out, err, stdin, timeout)
-    finally:
-        if pod is not None:
-            pod.close()
-
-
-def _start(
-    store: Store,
-    c: Container,
-    backend: Backend,
-    publisher: Publisher,
-    pod: Membership | None,
-    out: Sink | None,
-    err: Sink | None,
-    stdin: int | None,
-    timeout: float | None,
-) -> int:
-    try:
+        if publisher.own_netns:  # the namespace of its network, or of its own
+            pod = join_pod(store, c, userns=backend.name == "userns")
         rootfs, proc = _specs(store, c, pod=pod)
     except BaseException:
-        publisher.close()
+        _release(publisher, pod)
         raise
     log_path = os.path.join(store.containers.dir(c.id), "log")
     timers: list[threading.Timer] = []
@@ -252,13 +215,19 @@ def _start(
         store.containers.update(c.id, state="exited", pid=None, exit_code=-1, finished=time.time())
         raise
     finally:
-        publisher.close()
+        _release(publisher, pod)
         for timer in timers:
             timer.cancel()
     store.containers.update(c.id, state="exited", pid=None, exit_code=code, finished=time.time())
     if timers and timers[0].finished.is_set() and code == 128 + signal.SIGKILL:
         raise ContainerTimeout(f"container {c.name} was killed after {timeout:g} s", code)
     return code
+
+
+def _release(publisher: Publisher, pod: Membership | None) -> None:
+    publisher.close()
+    if pod is not None:
+        pod.close()  # the network's holder may end now, if this was its last member
 
 
 class ContainerTimeout(RuntimeBackendError):

@@ -48,6 +48,7 @@ __all__ = [
     "networks_of",
     "host_gateway",
     "load_network",
+    "write_resolv_conf",
 ]
 
 # Docker's predefined networks, accepted by --network with their meaning here.
@@ -218,3 +219,20 @@ def refresh_hosts(store: Store, network: str | list[str] | None) -> None:
                 write_hosts(store, peer)
             except OSError:
                 continue  # removed meanwhile
+
+
+def write_resolv_conf(store: Store, c: Container) -> str:
+    """slirp4netns's DNS forwarder (it reaches the host's resolvers, loopback ones included),
+    with the host's search and options lines, as rootless podman writes it."""
+    from ..runtime.netns import SLIRP_DNS
+
+    keep = []
+    try:
+        with open("/etc/resolv.conf", errors="replace") as fh:
+            keep = [ln for ln in fh.read().splitlines() if ln.startswith(("search", "options"))]
+    except OSError:
+        pass
+    path = os.path.join(store.containers.dir(c.id), "resolv.conf")
+    with open(path, "w") as fh:
+        fh.write("\n".join([f"nameserver {SLIRP_DNS}", *keep]) + "\n")
+    return path
