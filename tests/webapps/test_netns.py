@@ -206,6 +206,7 @@ def test_compose_service_on_two_networks(busybox_tar, world, runtime):
         w.cli(*f, "down", runtime=rt)
     assert w.cli("network", "ls", "-q").stdout == ""
     assert nothing_left(w) == []
+    assert "warning" not in w.cli("system", "check").stdout
 
 
 def test_without_slirp4netns_a_note_and_loopback_only(tmp_path, busybox_tar):
