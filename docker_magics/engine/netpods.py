@@ -10,9 +10,10 @@ namespace: the *component* of networks linked through containers. Two networks a
 in separate namespaces cannot be joined by a container (it would have to be in both): that is
 a clear error, until the members of one of them stop.
 
-Records: ``<store>/netns/<id>.json`` = {holder, tag (pid + start time), pin, networks,
-container, members, outbound}. A member's caller holds a shared flock on the ``members`` file
-for as long as its container runs (``Membership``); the holder exits after the last one.
+Records: ``<store>/netns/<id>.json`` = {holder, tag (pid + start time), pin, networks (as
+``name/id``), container, members, outbound}. A member's caller holds a shared flock on the
+``members`` file for as long as its container runs (``Membership``); the holder exits after the
+last one.
 Everything here runs under ``<store>/netns/netns.lock``.
 """
 
@@ -28,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConflictError, RuntimeBackendError
+from ..errors import ConflictError, NotFoundError, RuntimeBackendError
 from ..store.atomic import atomic_write_json
 from ..store.containers import Container
 from ..store.lock import locked
@@ -116,6 +117,20 @@ def _drop(path: str, rec: dict[str, Any]) -> None:
             pass
 
 
+def _keys(store: Store, names: set[str] | list[str]) -> set[str]:
+    """``name/id`` of each network that exists: a network removed and made again under the
+    same name is another network, and must not find the old one's namespace."""
+    from .networks import load_network
+
+    out = set()
+    for name in names:
+        try:
+            out.add(f"{name}/{load_network(store, name)['Id'][:12]}")
+        except NotFoundError:
+            continue
+    return out
+
+
 def component(store: Store, c: Container) -> set[str]:
     """``c``'s networks and every network linked to them through some container."""
     links = [set(networks_of(other)) for other in store.containers.all() if other.id != c.id]
@@ -146,7 +161,7 @@ def _running_member(store: Store, comp: set[str]) -> int | None:
 def pod_of(store: Store, c: Container) -> dict[str, Any] | None:
     """The live pod record ``c`` would join (None: none runs); stale records are dropped.
     Raises ConflictError when its networks run in two namespaces. Call under the lock."""
-    comp = component(store, c)
+    comp = _keys(store, component(store, c))
     live = []
     for path, rec in _records(store):
         if not (set(rec.get("networks") or []) & comp or rec.get("container") == c.id):
@@ -156,7 +171,8 @@ def pod_of(store: Store, c: Container) -> dict[str, Any] | None:
         else:
             _drop(path, rec)
     if len(live) > 1:
-        names = sorted(set().union(*(set(r.get("networks") or []) for _, r in live)) & comp)
+        keys = set().union(*(set(r.get("networks") or []) for _, r in live)) & comp
+        names = sorted(k.split("/")[0] for k in keys)
         raise ConflictError(
             f"container {c.name} would join networks {', '.join(names)}, which run in separate "
             "network namespaces here (see README, Web apps): stop the containers of one of them "
@@ -217,7 +233,7 @@ def _start(
         "holder": holder,
         "tag": owner_tag(holder),
         "pin": pin,
-        "networks": sorted(comp),
+        "networks": sorted(_keys(store, comp)),
         "container": None if comp else c.id,
         "members": members,
         "outbound": None if line[2] == "outbound" else " ".join(line[3:]),
@@ -234,11 +250,11 @@ def _holder_of(pin: int) -> int:
 def namespace_info(store: Store, network: str) -> dict[str, Any] | None:
     """`network inspect`'s view of the namespace the network runs in now (None: none runs)."""
     for _, rec in _records(store) if os.path.isdir(os.path.join(store.root, "netns")) else []:
-        if network in (rec.get("networks") or []) and _alive(rec):
+        if _keys(store, [network]) & set(rec.get("networks") or []) and _alive(rec):
             outbound = rec.get("outbound")
             return {
                 "HolderPid": rec["holder"],
-                "SharedWith": sorted(set(rec["networks"]) - {network}),
+                "SharedWith": sorted({k.split("/")[0] for k in rec["networks"]} - {network}),
                 "Outbound": f"none: {outbound}" if outbound else "slirp4netns, host at 10.0.2.2",
             }
     return None
@@ -299,9 +315,9 @@ def connect(store: Store, network: str, name: str, aliases: list[str]) -> None:
 def _widen_pod(store: Store, c: Container, network: str) -> None:
     """Add ``network`` to running ``c``'s pod, unless it runs in another namespace already."""
     live = [(p, r) for p, r in _records(store) if _alive(r)]
-    own = set(networks_of(c))
+    own, key = _keys(store, list(networks_of(c))), _keys(store, [network])
     mine = [(p, r) for p, r in live if set(r.get("networks") or []) & own]
-    theirs = {r["holder"] for _, r in live if network in (r.get("networks") or [])}
+    theirs = {r["holder"] for _, r in live if key & set(r.get("networks") or [])}
     if theirs - {r["holder"] for _, r in mine[:1]}:
         raise ConflictError(
             f"network {network} runs in another network namespace (its containers are "
@@ -309,7 +325,7 @@ def _widen_pod(store: Store, c: Container, network: str) -> None:
         )
     if mine:
         path, rec = mine[0]
-        rec["networks"] = sorted({*rec.get("networks", []), network})
+        rec["networks"] = sorted({*rec.get("networks", []), *key})
         atomic_write_json(path, rec, durable=False)
 
 

@@ -54,7 +54,7 @@ def holder_of(w, network: str) -> int:
     for path in glob.glob(f"{w.store}/netns/*.json"):
         with open(path) as fh:
             rec = json.load(fh)
-        if network in rec["networks"]:
+        if network in [k.split("/")[0] for k in rec["networks"]]:  # name/id
             return int(rec["holder"])
     raise AssertionError(f"no namespace holder for {network}")
 
