@@ -160,8 +160,16 @@ def test_a_container_on_two_networks(busybox_tar, world, runtime):
         gone = w.cli("network", "disconnect", "back", "web", check=False)
         assert "container web is not connected to network back" in gone.stderr
         assert "api" not in w.cli("exec", "web", "cat", "/etc/hosts", runtime=rt).stdout
+        # back made anew is another network: not the namespace web still runs in.
+        w.cli("rm", "-f", "api")
+        w.cli("network", "rm", "back")
+        w.cli("network", "create", "back")
+        ns = "readlink /proc/self/ns/net"
+        fresh = sh(w, "back", ns, rt)
+        assert fresh != w.cli("exec", "web", "sh", "-c", ns, runtime=rt).stdout
     finally:
-        w.cli("rm", "-f", "web", "api", "proxy", "lone", check=False)
+        w.cli("rm", "-f", "web", "proxy", "lone", check=False)
+        w.cli("rm", "-f", "api", check=False)  # gone already when the test got that far
     w.cli("network", "rm", "front", "back", "other")
     assert nothing_left(w) == []
 
