@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error cannot make a network namespace: {said or 'no reason given'}", flush=True)
         os.kill(pin, signal.SIGKILL)
         os.waitpid(pin, 0)
+        os.unlink(args.members)
         sys.exit(1)
     own_userns = os.stat(f"/proc/{pin}/ns/user").st_ino != os.stat("/proc/self/ns/user").st_ino
     log = args.record[: -len(".json")] + ".slirp.log"
