@@ -77,3 +77,14 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_holder_that_cannot_make_its_namespace_says_why(tmp_path):
+    """--join of a process that is gone: one line naming the cause, nothing left behind."""
+    members, record = str(tmp_path / "h.members"), str(tmp_path / "h.json")
+    cmd = [sys.executable, "-m", "docker_magics.runtime.netns", "--members", members]
+    cmd += ["--record", record, "--join", str(2**22 + 1)]  # above pid_max's default: no such pid
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=30).stdout
+    assert out.startswith("error cannot make a network namespace: ") and "No such file" in out
+    assert os.listdir(tmp_path) == []
