@@ -108,6 +108,9 @@ def test_networks_are_isolated_namespaces(busybox_tar, world, runtime):
         assert out.startswith("from the host\nnameserver 10.0.2.3\n"), out
         assert out.endswith("10.0.2.2\thost.docker.internal\n")
         assert "Outbound:    slirp4netns" in w.cli("info").stdout
+        # A container publishing a port on the default network has outbound traffic too.
+        fetch_host = f"timeout 5 wget -q -O- http://10.0.2.2:{serving}/hello"
+        assert sh(w, "", fetch_host, rt, "-p", f"{free_port()}:80") == "from the host\n"
         # A killed holder: its members run on; the next member adopts their namespace.
         os.kill(holder_of(w, "one"), signal.SIGKILL)
         assert "its namespace holder was killed" in w.cli("system", "check").stdout
