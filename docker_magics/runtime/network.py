@@ -21,8 +21,9 @@ __all__ = ["NETWORK_MODES", "OWN_NETNS", "check_mode", "loopback_up", "join_netn
 
 NETWORK_MODES = ("host", "none")
 # Modes with a network namespace of their own (namespace backends only). "private" is not a
-# user-facing mode: the engine asks for it when a container publishes ports (Docker's
-# default bridge network, minus the bridge): lo only, its ports reached through a forwarder.
+# user-facing mode: lo only, its ports reached through a forwarder. The engine now gives such
+# containers (and user networks) a namespace held by ``netns`` instead (ProcessSpec.netns_pid,
+# which wins over the mode), so that slirp4netns can be attached before the payload runs.
 OWN_NETNS = ("none", "private")
 _ALIASES = {"default": "host"}  # BuildKit's name for "whatever the builder gives"
 
