@@ -29,7 +29,8 @@ def start_holder(tmp_path, userns: bool) -> tuple[int, int, str]:
     env = {**os.environ, "PYTHONPATH": ROOT}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True)
     assert proc.stdout is not None
-    kind, pin, *said = proc.stdout.readline().split()
+    with proc.stdout:
+        kind, pin, *said = proc.stdout.readline().split()
     proc.wait()
     assert kind == "ready", said
     with open(f"/proc/{pin}/stat") as fh:
