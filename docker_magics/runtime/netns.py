@@ -117,9 +117,8 @@ def _start_slirp(
     return None, -1, f"slirp4netns did not start: {said[-1] if said else 'no output'}"
 
 
-def _wait_for_last_member(members: int, lock_path: str, record: str) -> None:
+def _wait_for_last_member(members: int, lock: int, record: str) -> None:
     """Return once no member holds the shared lock, with the record removed under the lock."""
-    lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     while True:
         fcntl.flock(members, fcntl.LOCK_EX)
         try:
@@ -154,6 +153,9 @@ def main(argv: list[str] | None = None) -> None:
     os.setsid()
     os.chdir("/")  # hold no directory of the caller's
     members = os.open(args.members, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    # Opened now: a store deleted under running containers must not keep this holder alive.
+    lock_path = os.path.join(os.path.dirname(args.record), "netns.lock")
+    lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     ready_r, ready_w = os.pipe()
     pin = os.fork()
     if pin == 0:
@@ -176,7 +178,6 @@ def main(argv: list[str] | None = None) -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)  # the caller reads only the first line; then nothing is held
     try:
-        lock = os.path.join(os.path.dirname(args.record), "netns.lock")
         _wait_for_last_member(members, lock, args.record)
     finally:
         os.kill(pin, signal.SIGKILL)
