@@ -35,7 +35,7 @@ def _lazy(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from .engine import archive, commit, containers, images, system
+    from .engine import archive, commit, containers, images, networks, system
     from .engine.images import HistoryRow
 else:
     # Verbs load their modules on first use: `images` or `ps` should not pay for tarfile,
@@ -44,6 +44,7 @@ else:
     commit = _lazy("commit")
     containers = _lazy("containers")
     images = _lazy("images")
+    networks = _lazy("networks")
     system = _lazy("system")
 
 __all__ = ["Engine", "RunOptions"]
@@ -131,7 +132,13 @@ class Engine:
                 "Binds": c.config.get("Binds") or [],
                 "PortBindings": c.config.get("PortBindings") or {},
             },
-            "NetworkSettings": {"Ports": c.config.get("PortBindings") or {}},
+            "NetworkSettings": {
+                "Ports": c.config.get("PortBindings") or {},
+                "Networks": {  # members of a network reach each other at 127.0.0.1 here
+                    name: {"Aliases": aliases, "IPAddress": "127.0.0.1"}
+                    for name, aliases in networks.networks_of(c).items()
+                },
+            },
             "Mounts": [
                 {k: v for k, v in m.items() if k not in ("Anonymous", "NoCopy")}
                 for m in c.config.get("Mounts") or []

@@ -78,6 +78,15 @@ def _labels(specs: list[str]) -> dict[str, str]:
     return labels
 
 
+def _outbound_note(eng: Engine, c: Any, out: Output) -> None:
+    """One line when a container gets a network namespace without outbound traffic."""
+    from ..engine.netpods import needs_pod
+    from ..runtime.netns import outbound_problem
+
+    if needs_pod(c, c.runtime) and (problem := outbound_problem()):
+        out.raw_err(f"note: container {c.name} has no outbound network: {problem}\n".encode())
+
+
 def _opts(args: Any) -> RunOptions:
     command = list(args.command)
     if command and command[0] == "--":
@@ -121,6 +130,7 @@ def do_run(eng: Engine, args: Any, out: Output) -> int:
     pull_missing(eng, opts.image, out)
     if args.detach:
         c = eng.run_detached(opts, remove=args.rm)
+        _outbound_note(eng, c, out)
         out.line(c.id)
         return 0
     if opts.restart and opts.restart != "no":
@@ -129,6 +139,7 @@ def do_run(eng: Engine, args: Any, out: Output) -> int:
             b"the foreground and is not restarted\n"
         )
     c = eng.create(opts)
+    _outbound_note(eng, c, out)
     try:
         return eng.start(c.id, out=out.raw_out, err=out.raw_err)
     finally:
@@ -400,7 +411,19 @@ def do_info(eng: Engine, args: Any, out: Output) -> int:
         out.line(f"Cost:        {info['cost']}")
     out.line(f"Images:      {info['images']}")
     out.line(f"Containers:  {info['containers']}")
-    out.line("Network:     host (the default) or none (run --network none, RUN --network=none)")
+    out.line("Network:     host (the default), none, or a user network (`network create`)")
+    if info["runtime"] in ("root", "userns"):
+        from ..runtime.netns import outbound_problem
+
+        problem = outbound_problem()
+        out.line(
+            "Outbound:    "
+            + (
+                f"none for user networks and published ports: {problem}"
+                if problem
+                else "slirp4netns for user networks and published ports (host at 10.0.2.2)"
+            )
+        )
     out.line("Backends:")
     out.line(str(probe))
     return 0

@@ -1,5 +1,5 @@
-"""`network create|ls|rm|inspect`: user networks, by which containers find each other by name
-(engine/networks.py says what a network is here and its limits)."""
+"""`network create|ls|rm|inspect|connect|disconnect`: user networks, by which containers find
+each other by name (engine/networks.py says what a network is here and its limits)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.Argum
     rm.add_argument("networks", nargs="+")
     ins = nsub.add_parser("inspect", help="show networks and their containers as JSON")
     ins.add_argument("networks", nargs="+")
+    con = nsub.add_parser("connect", help="connect a container to a network")
+    con.add_argument("--alias", action="append", default=[], help="another name on that network")
+    con.add_argument("network")
+    con.add_argument("container")
+    dis = nsub.add_parser("disconnect", help="disconnect a container from a network")
+    dis.add_argument("-f", "--force", action="store_true", help="accepted, as Docker's")
+    dis.add_argument("network")
+    dis.add_argument("container")
 
 
 def do_network(eng: Engine, args: Any, out: Output) -> int:
@@ -50,12 +58,23 @@ def do_network(eng: Engine, args: Any, out: Output) -> int:
                 out.line(row[1])
         else:
             out.show(Table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"], rows))
+    elif verb in ("connect", "disconnect"):
+        from ..engine import netpods
+
+        if verb == "connect":
+            netpods.connect(eng.store, args.network, args.container, args.alias)
+        else:
+            netpods.disconnect(eng.store, args.network, args.container)
     elif verb == "rm":
         for name in args.networks:
             networks.remove_network(eng.store, name)
             out.line(name)
     else:
+        from ..engine.netpods import namespace_info
+
         info = [networks.inspect_network(eng.store, n) for n in args.networks]
+        for item in info:
+            item["Namespace"] = namespace_info(eng.store, item["Name"])
         out.line(json.dumps(info, indent=4))
     return 0
 

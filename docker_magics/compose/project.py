@@ -59,14 +59,18 @@ def image_of(project: Project, s: Service) -> str:
 
 
 def network_of(project: Project, s: Service) -> str:
-    net = next(iter(s.networks), "default")
-    if len(s.networks) > 1:
-        raise ComposeError(
-            f"{project.file}:{s.line}: service {s.name} joins {len(s.networks)} networks; one "
-            "network per container is supported here"
-        )
+    """The service's first network; more are ``extra_networks`` (engine/netpods.py: networks
+    sharing a container share one namespace)."""
+    return _network_name(project, next(iter(s.networks), "default"))
+
+
+def _network_name(project: Project, net: str) -> str:
     spec = project.networks.get(net, {})
     return str(spec.get("name") or f"{project.name}_{net}")
+
+
+def _extra_networks(project: Project, s: Service) -> dict[str, list[str]]:
+    return {_network_name(project, n): [s.name, *a] for n, a in list(s.networks.items())[1:]}
 
 
 def volume_name(project: Project, name: str) -> str:
@@ -103,6 +107,7 @@ def run_options(project: Project, s: Service, name: str | None = None) -> RunOpt
         network=network_of(project, s),
         publish=list(s.ports),
         network_aliases=[s.name, *next(iter(s.networks.values()), [])],
+        extra_networks=_extra_networks(project, s),
         add_hosts=list(s.extra_hosts),
         labels={PROJECT_LABEL: project.name, SERVICE_LABEL: s.name},
         restart=s.restart,
@@ -163,8 +168,9 @@ def prepare(eng: Engine, project: Project, names: list[str]) -> None:
     """The networks of these services and the project's volumes, made where missing."""
     labels = {PROJECT_LABEL: project.name}
     for name in names:
-        net = network_of(project, project.services[name])
-        networks.create_network(eng.store, net, labels=labels, exist_ok=True)
+        s = project.services[name]
+        for net in [network_of(project, s), *_extra_networks(project, s)]:
+            networks.create_network(eng.store, net, labels=labels, exist_ok=True)
     for vol in project.volumes:
         eng.volume_create(volume_name(project, vol), labels=labels)
 

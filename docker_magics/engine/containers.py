@@ -30,7 +30,8 @@ from ..store.store import Store
 from .create import create_container
 from .logfile import STDERR, STDOUT, CappedLog
 from .mountspec import parse_volume_flag, runtime_binds
-from .networks import refresh_hosts, write_hosts
+from .netpods import Membership, join_pod, needs_pod
+from .networks import networks_of, refresh_hosts, write_hosts, write_resolv_conf
 from .options import RunOptions, Sink
 from .passwd import resolve_user
 from .publish import Publisher
@@ -69,6 +70,7 @@ def process_specs(
     env: list[str] | None = None,
     workdir: str | None = None,
     user: str | None = None,
+    pod: Membership | None = None,
 ) -> tuple[RootfsSpec, ProcessSpec]:
     from ..runtime import ProcessSpec, RootfsSpec
 
@@ -82,8 +84,10 @@ def process_specs(
     # Records written before volumes existed hold only Docker's Binds strings (all binds).
     mounts = cfg.get("Mounts") or [parse_volume_flag(b) for b in cfg.get("Binds") or []]
     binds = runtime_binds(store.containers.dir(c.id), mounts)
-    if cfg.get("Network") or cfg.get("ExtraHosts"):
+    if cfg.get("Network") or cfg.get("ExtraNetworks") or cfg.get("ExtraHosts"):
         binds.append((write_hosts(store, c), "/etc/hosts", False))
+    if pod is not None and pod.outbound is None:
+        binds.append((write_resolv_conf(store, c), "/etc/resolv.conf", False))
     rootfs = RootfsSpec(
         lowerdirs=plan.lowerdirs,
         upperdir=plan.upperdir,
@@ -100,13 +104,14 @@ def process_specs(
         hostname=cfg.get("Hostname") or c.id[:12],
         binds=tuple(binds),
         network=_runtime_network(cfg.get("NetworkMode") or "host"),
+        netns_pid=pod.pin if pod is not None else None,
     )
     return rootfs, proc
 
 
 def _runtime_network(mode: str) -> str:
     # "bridge" is Docker's name; the runtime's is "private": lo only, ports forwarded in.
-    # User networks share the host's network (see networks.py).
+    # User networks share the host's network unless a pod is joined (see netpods.py).
     return {"bridge": "private", "none": "none"}.get(mode, "host")
 
 
@@ -170,12 +175,18 @@ def start_container(
     """
     if c.state == "running" and _alive(c.pid):
         raise ConflictError(f"container {c.name} is already running")
-    rootfs, proc = process_specs(store, c)
-    log_path = os.path.join(store.containers.dir(c.id), "log")
-
-    timers: list[threading.Timer] = []
-    publisher = Publisher(store, c)
+    publisher = Publisher(store, c, own_netns=needs_pod(c, backend.name))
     publisher.prepare()
+    pod: Membership | None = None
+    try:
+        if publisher.own_netns:  # the namespace of its network, or of its own
+            pod = join_pod(store, c, userns=backend.name == "userns")
+        rootfs, proc = process_specs(store, c, pod=pod)
+    except BaseException:
+        _release(publisher, pod)
+        raise
+    log_path = os.path.join(store.containers.dir(c.id), "log")
+    timers: list[threading.Timer] = []
 
     def started(pid: int) -> None:
         store.containers.update(
@@ -214,7 +225,7 @@ def start_container(
         store.containers.update(c.id, state="exited", pid=None, exit_code=-1, finished=time.time())
         raise
     finally:
-        publisher.close()
+        _release(publisher, pod)
         for timer in timers:
             timer.cancel()
     if restart_policy:
@@ -228,6 +239,12 @@ def start_container(
     if timers and timers[0].finished.is_set() and code == 128 + signal.SIGKILL:
         raise ContainerTimeout(f"container {c.name} was killed after {timeout:g} s", code)
     return code
+
+
+def _release(publisher: Publisher, pod: Membership | None) -> None:
+    publisher.close()
+    if pod is not None:
+        pod.close()  # the network's holder may end now, if this was its last member
 
 
 class ContainerTimeout(RuntimeBackendError):
@@ -389,7 +406,7 @@ def remove_container(
             if image is not None and image.diff_ids:
                 keep_finished(store, cdir, image.layers, chain_ids(list(image.diff_ids))[-1])
     _remove_dir(store, c.id)
-    refresh_hosts(store, c.config.get("Network"))
+    refresh_hosts(store, list(networks_of(c)))
     if volumes:
         from .volumes import remove_volume
 

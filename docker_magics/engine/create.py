@@ -96,6 +96,7 @@ def create_container(
     if network not in BUILTIN:
         run_cfg["Network"] = network
         run_cfg["NetworkAliases"] = list(opts.network_aliases)
+        run_cfg["ExtraNetworks"] = {k: list(v) for k, v in opts.extra_networks.items()}
     if opts.add_hosts:
         run_cfg["ExtraHosts"] = list(opts.add_hosts)
     if policy is not None:
@@ -134,7 +135,7 @@ def create_container(
     except BaseException:
         safe_rmtree(store.containers.dir(c.id))
         raise
-    refresh_hosts(store, run_cfg.get("Network"))
+    refresh_hosts(store, [run_cfg.get("Network") or "", *opts.extra_networks])
     return c
 
 
@@ -155,6 +156,10 @@ def _network_mode(store: Store, opts: RunOptions) -> str:
         host, sep, ip = entry.partition(":")
         if not (host and sep and ip):
             raise UsageError(f"invalid --add-host {entry!r}: use NAME:IP (or NAME:host-gateway)")
+    if opts.extra_networks and opts.network in BUILTIN:
+        raise UsageError("more networks need a user network first (--network NAME)")
+    for name in opts.extra_networks:
+        check_network(store, name)
     if opts.network not in BUILTIN:
         check_network(store, opts.network)
         return opts.network

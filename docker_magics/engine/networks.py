@@ -1,12 +1,16 @@
-"""User networks: names by which containers find each other.
+"""User networks: names by which containers find each other, and which namespace they share.
 
-What a network is here: a *name space*, not a virtual bridge. With no daemon to own a bridge,
-containers on a user network share the host's network (in every world), and each gets an
-/etc/hosts of its own that maps the names and aliases of the network's containers to 127.0.0.1.
-So ``--network app --name db`` lets the other containers of ``app`` reach ``db:6379``; names of
-containers on other networks do not resolve. Limits, said plainly: two containers of one
-network (or of two networks) cannot listen on the same port, and a container not on the network
-can still reach the port through 127.0.0.1, just not by name.
+What a network is here: with the root and userns backends, one network namespace shared by its
+running containers, like a pod (``netpods.py``); under PRoot (no namespaces) the host's
+network. Either way each container gets an /etc/hosts of its own that maps the names and
+aliases of its networks' containers to 127.0.0.1. So ``--network app --name db`` lets the other
+containers of ``app`` reach ``db:6379``; names of containers on other networks do not resolve.
+Limits, said plainly: two containers of one network cannot listen on the same port; under
+PRoot neither can two containers of any networks, and a container not on the network can still
+reach the port through 127.0.0.1, just not by name.
+
+A container may be on several networks: ``Network`` (the one it was created with) and
+``ExtraNetworks`` (``network connect``, compose's ``networks: [a, b]``), each with its aliases.
 
 The hosts files live in the container's dir and are bound over /etc/hosts; they are rewritten
 in place (the bind pins the inode) whenever a member is created or removed, so a container
@@ -41,6 +45,10 @@ __all__ = [
     "refresh_hosts",
     "BUILTIN",
     "hosts_path",
+    "networks_of",
+    "host_gateway",
+    "load_network",
+    "write_resolv_conf",
 ]
 
 # Docker's predefined networks, accepted by --network with their meaning here.
@@ -108,8 +116,18 @@ def list_networks(store: Store) -> list[dict[str, Any]]:
     return out
 
 
+def networks_of(c: Container) -> dict[str, list[str]]:
+    """The user networks ``c`` is on, each with its aliases."""
+    out: dict[str, list[str]] = {}
+    if c.config.get("Network"):
+        out[c.config["Network"]] = list(c.config.get("NetworkAliases") or [])
+    for name, aliases in (c.config.get("ExtraNetworks") or {}).items():
+        out[name] = list(aliases)
+    return out
+
+
 def members(store: Store, name: str) -> list[Container]:
-    return [c for c in store.containers.all() if c.config.get("Network") == name]
+    return [c for c in store.containers.all() if name in networks_of(c)]
 
 
 def inspect_network(store: Store, name: str) -> dict[str, Any]:
@@ -124,7 +142,7 @@ def inspect_network(store: Store, name: str) -> dict[str, Any]:
         "Containers": {
             c.id: {
                 "Name": c.name,
-                "Aliases": c.config.get("NetworkAliases") or [],
+                "Aliases": networks_of(c)[name],
                 "IPv4Address": "127.0.0.1",
             }
             for c in members(store, name)
@@ -149,18 +167,19 @@ def hosts_path(store: Store, c: Container) -> str:
 def _hosts_text(store: Store, c: Container) -> str:
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
     own = [c.config.get("Hostname") or c.short_id]
-    network = c.config.get("Network")
-    if network:
+    peers: dict[str, list[str]] = {}
+    for network in networks_of(c):
         for peer in members(store, network):
-            names = [peer.name, *(peer.config.get("NetworkAliases") or [])]
+            names = [peer.name, *networks_of(peer)[network]]
             if peer.id == c.id:
                 own += names
             else:
-                lines.append("127.0.0.1\t" + " ".join(names))
+                peers.setdefault(peer.id, []).extend(names)
+    lines += ["127.0.0.1\t" + " ".join(dict.fromkeys(names)) for names in peers.values()]
     lines.insert(2, "127.0.0.1\t" + " ".join(dict.fromkeys(own)))
     for entry in c.config.get("ExtraHosts") or []:
         host, _, ip = entry.partition(":")
-        lines.append(f"{'127.0.0.1' if ip == 'host-gateway' else ip}\t{host}")
+        lines.append(f"{host_gateway(c) if ip == 'host-gateway' else ip}\t{host}")
     return "\n".join(lines) + "\n"
 
 
@@ -177,13 +196,43 @@ def write_hosts(store: Store, c: Container) -> str:
     return path
 
 
-def refresh_hosts(store: Store, network: str | None) -> None:
+def host_gateway(c: Container) -> str:
+    """The host as seen from ``c``: slirp4netns's gateway in a namespace with outbound traffic
+    (it leads to the host's loopback), else 127.0.0.1 (the host's network itself)."""
+    from ..runtime.netns import SLIRP_GATEWAY, outbound_problem
+
+    namespaced = c.runtime in ("root", "userns") and (
+        bool(networks_of(c)) or c.config.get("NetworkMode") == "bridge"
+    )
+    return SLIRP_GATEWAY if namespaced and outbound_problem() is None else "127.0.0.1"
+
+
+def refresh_hosts(store: Store, network: str | list[str] | None) -> None:
     """Rewrite the hosts files of every member of ``network`` (a member came or went)."""
     if not network:
         return
-    for peer in members(store, network):
+    names = [network] if isinstance(network, str) else [n for n in network if n]
+    peers = {p.id: p for n in names for p in members(store, n)}
+    for peer in peers.values():
         if os.path.exists(hosts_path(store, peer)):
             try:
                 write_hosts(store, peer)
             except OSError:
                 continue  # removed meanwhile
+
+
+def write_resolv_conf(store: Store, c: Container) -> str:
+    """slirp4netns's DNS forwarder (it reaches the host's resolvers, loopback ones included),
+    with the host's search and options lines, as rootless podman writes it."""
+    from ..runtime.netns import SLIRP_DNS
+
+    keep = []
+    try:
+        with open("/etc/resolv.conf", errors="replace") as fh:
+            keep = [ln for ln in fh.read().splitlines() if ln.startswith(("search", "options"))]
+    except OSError:
+        pass
+    path = os.path.join(store.containers.dir(c.id), "resolv.conf")
+    with open(path, "w") as fh:
+        fh.write("\n".join([f"nameserver {SLIRP_DNS}", *keep]) + "\n")
+    return path

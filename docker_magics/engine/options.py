@@ -29,6 +29,8 @@ class RunOptions:
     publish: list[str] = field(default_factory=list)  # -p specs
     publish_all: bool = False  # -P
     network_aliases: list[str] = field(default_factory=list)
+    # More user networks (name -> aliases), as compose's `networks: [a, b]` or `network connect`
+    extra_networks: dict[str, list[str]] = field(default_factory=dict)
     add_hosts: list[str] = field(default_factory=list)  # NAME:IP
     labels: dict[str, str] = field(default_factory=dict)
     restart: str | None = None  # --restart POLICY (engine/restart.py)

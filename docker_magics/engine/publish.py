@@ -18,25 +18,33 @@ import sys
 from ..errors import ConflictError
 from ..store.containers import Container
 from ..store.store import Store
+from .netpods import component, needs_pod
+from .networks import networks_of
 from .ports import Binding, bindings_of
 
 __all__ = ["Publisher"]
 
 
 def _holder(
-    store: Store, me: str, host_port: int, cport: int, shared: bool
-) -> tuple[str, int] | None:
-    """(name, port) of a running container already using ``host_port``, or ``cport`` when
-    both share the host's network (its app listens on that port of the host)."""
+    store: Store, c: Container, host_port: int, cport: int, shared: bool
+) -> tuple[str, int, str] | None:
+    """(name, port, why) of a running container already using ``host_port``, or ``cport``
+    when both share the host's network (its app listens on that port of the host) or one
+    network namespace (containers of linked user networks)."""
+    pod = component(store, c) if not shared else set()
     for other in store.containers.all():
-        if other.id == me or not _running(other):
+        if other.id == c.id or not _running(other):
             continue
-        other_shared = other.config.get("NetworkMode") != "bridge"
-        for _ip, h, c in bindings_of(other.config):
+        other_shared = not needs_pod(other, other.runtime)
+        same_pod = not other_shared and bool(pod & set(networks_of(other)))
+        for _ip, h, cp in bindings_of(other.config):
             if h == host_port:
-                return other.name, h
-            if shared and other_shared and cport in (c, h):
-                return other.name, cport
+                return other.name, h, ""
+            if shared and other_shared and cport in (cp, h):
+                return other.name, cport, " (containers share the host's network here)"
+            if same_pod and cp == cport:
+                why = " (containers of one network share one network namespace here)"
+                return other.name, cport, why
     return None
 
 
@@ -53,10 +61,11 @@ def _running(c: Container) -> bool:
 
 
 class Publisher:
-    def __init__(self, store: Store, c: Container) -> None:
+    def __init__(self, store: Store, c: Container, own_netns: bool | None = None) -> None:
         self.store = store
         self.c = c
-        self.own_netns = c.config.get("NetworkMode") == "bridge"
+        # A namespace of its own or its network's (root/userns), else the host's network.
+        self.own_netns = needs_pod(c, c.runtime) if own_netns is None else own_netns
         self.bindings: list[Binding] = bindings_of(c.config)
         self.listeners: list[tuple[socket.socket, int]] = []
         self.helper: subprocess.Popen[bytes] | None = None
@@ -71,13 +80,12 @@ class Publisher:
 
     def _check(self, ip: str, host: int, cport: int) -> None:
         shared = not self.own_netns
-        holder = _holder(self.store, self.c.id, host, cport, shared)
+        holder = _holder(self.store, self.c, host, cport, shared)
         if holder is not None:
-            name, port = holder
+            name, port, why = holder
             raise ConflictError(
-                f"port {port} is already taken by container {name}"
-                + ("" if not shared else " (containers share the host's network here)")
-                + ": publish another host port, or stop that container"
+                f"port {port} is already taken by container {name}{why}: publish another "
+                "host port, or stop that container"
             )
         s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -15,6 +15,7 @@ from ..snapshot.flat import live_flat_names
 from ..snapshot.treedigest import records_dir
 from ..store.lock import locked
 from ..store.store import Store
+from .netpods import drop_stale, stale_records
 from .storecheck import check_cache, check_private, check_records, check_snapshots, check_tmp
 
 __all__ = ["check_store", "prune_store", "CheckReport", "PruneReport", "referenced_blobs"]
@@ -76,6 +77,10 @@ def check_store(store: Store) -> CheckReport:
         problems, warnings = check(store)
         report.problems += problems
         report.warnings += warnings
+    for name in stale_records(store):
+        report.warnings.append(
+            f"netns/{name}: its namespace holder was killed; `system prune` removes the record"
+        )
     return report
 
 
@@ -147,6 +152,7 @@ def prune_store(store: Store, *, all_images: bool = False) -> PruneReport:
                 safe_rmtree(os.path.join(store.snapshots_dir, name))
                 report.snapshots += 1
         _drop_orphan_tree_records(store)
+    drop_stale(store)
     return report
 
 

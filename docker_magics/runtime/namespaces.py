@@ -28,7 +28,7 @@ from ..layer.extract import safe_rmtree
 from . import _sys
 from .base import Backend, Report, Reporter, supervise
 from .mounts import assemble, pivot
-from .network import OWN_NETNS, loopback_up
+from .network import OWN_NETNS, join_netns, loopback_up
 from .payload import FORWARDED_SIGNALS, exec_payload, exit_code
 from .scratch import Scratch
 from .spec import ProcessSpec, RootfsSpec
@@ -102,9 +102,19 @@ class NamespaceBackend(Backend):
         self, rep: Reporter, rootfs: RootfsSpec, proc: ProcessSpec, scratch: Scratch
     ) -> int:
         uid, gid = os.geteuid(), os.getegid()
-        flags = _NS_FLAGS | (_sys.CLONE_NEWUSER if self.userns else 0)
-        _sys.unshare(flags | (_sys.CLONE_NEWNET if proc.network in OWN_NETNS else 0))
-        if self.userns:
+        new_user = self.userns
+        if proc.netns_pid:
+            # A shared namespace: its holder's user namespace (rootless) is ours from now on,
+            # so the namespaces made below belong to it and the holder's tools can reach them.
+            try:
+                joined_user = join_netns(proc.netns_pid)
+                new_user = self.userns and not joined_user
+            except OSError as exc:
+                raise RuntimeBackendError(f"the network's namespace is gone: {exc}") from None
+        flags = _NS_FLAGS | (_sys.CLONE_NEWUSER if new_user else 0)
+        own_net = proc.network in OWN_NETNS and not proc.netns_pid
+        _sys.unshare(flags | (_sys.CLONE_NEWNET if own_net else 0))
+        if new_user:
             write_id_maps(uid, gid)
         # Only we hold the write end, and nothing is ever written: init sees EOF on the read
         # end once we are gone, the one way it can tell (its getppid() is 0 in its namespace).
@@ -132,7 +142,7 @@ class NamespaceBackend(Backend):
         if select.select([alive], [], [], 0)[0]:
             os._exit(137)
         os.close(alive)
-        if proc.network in OWN_NETNS:
+        if proc.network in OWN_NETNS and not proc.netns_pid:
             loopback_up()  # a new namespace's lo is down; Docker's --network none has it up
         pivot(assemble(rootfs, proc, scratch, rep, userns=self.userns))
         _sys.sethostname(proc.hostname)

@@ -11,15 +11,19 @@ make a namespace; there ``none`` is a seccomp filter refusing IPv4, IPv6 and pac
 from __future__ import annotations
 
 import fcntl
+import os
 import socket
 import struct
 
-__all__ = ["NETWORK_MODES", "OWN_NETNS", "check_mode", "loopback_up"]
+from . import _sys
+
+__all__ = ["NETWORK_MODES", "OWN_NETNS", "check_mode", "loopback_up", "join_netns"]
 
 NETWORK_MODES = ("host", "none")
 # Modes with a network namespace of their own (namespace backends only). "private" is not a
-# user-facing mode: the engine asks for it when a container publishes ports (Docker's
-# default bridge network, minus the bridge): lo only, its ports reached through a forwarder.
+# user-facing mode: lo only, its ports reached through a forwarder. The engine now gives such
+# containers (and user networks) a namespace held by ``netns`` instead (ProcessSpec.netns_pid,
+# which wins over the mode), so that slirp4netns can be attached before the payload runs.
 OWN_NETNS = ("none", "private")
 _ALIASES = {"default": "host"}  # BuildKit's name for "whatever the builder gives"
 
@@ -49,3 +53,21 @@ def loopback_up() -> None:
         raw = fcntl.ioctl(s.fileno(), _SIOCGIFFLAGS, struct.pack(_IFREQ, b"lo", 0))
         flags = struct.unpack(_IFREQ, raw)[1]
         fcntl.ioctl(s.fileno(), _SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | _IFF_UP))
+
+
+def join_netns(pid: int) -> bool:
+    """setns into ``pid``'s user namespace (when it is not ours: CAP_SYS_ADMIN over the network
+    namespace is needed, and its owner gets it there) and network namespace. Returns whether a
+    user namespace was joined. The caller must be single-threaded (setns(user) refuses else)."""
+    joined = False
+    for ns in ("user", "net"):
+        target = f"/proc/{pid}/ns/{ns}"
+        if os.stat(target).st_ino == os.stat(f"/proc/self/ns/{ns}").st_ino:
+            continue
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            _sys.setns(fd)
+        finally:
+            os.close(fd)
+        joined = joined or ns == "user"
+    return joined

@@ -22,21 +22,9 @@ import socket
 import threading
 
 from . import _sys
+from .network import join_netns
 
 __all__ = ["main"]
-
-
-def _join(pid: int) -> None:
-    """Enter ``pid``'s network namespace (and its user namespace first, when it differs)."""
-    for ns in ("user", "net"):
-        target = f"/proc/{pid}/ns/{ns}"
-        if os.stat(target).st_ino == os.stat(f"/proc/self/ns/{ns}").st_ino:
-            continue
-        fd = os.open(target, os.O_RDONLY)
-        try:
-            _sys.setns(fd)
-        finally:
-            os.close(fd)
 
 
 def _pipe(src: socket.socket, dst: socket.socket) -> None:
@@ -80,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         fd, _, port = pair.partition(":")
         listeners.append((socket.socket(fileno=int(fd)), int(port)))
     if args.pid:
-        _join(args.pid)  # before any thread: setns(user) refuses multithreaded callers
+        join_netns(args.pid)  # before any thread: setns(user) refuses multithreaded callers
     # Blocked before the threads start, so they inherit the mask and sigwait gets the signal.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     for listener, port in listeners:

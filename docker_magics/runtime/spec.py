@@ -43,5 +43,8 @@ class ProcessSpec:
     hostname: str = "container"
     # (host path, container path, read_only)
     binds: tuple[tuple[str, str, bool], ...] = ()
-    # "host" or "none" (see ``network``)
+    # "host", "none" or "private" (see ``network``)
     network: str = "host"
+    # Join this process's network namespace (and its user namespace, when not ours) instead:
+    # a user network's shared namespace (namespace backends; see ``netns``).
+    netns_pid: int | None = None
