@@ -2,11 +2,13 @@
 
     docker-magics [--stand-ins] tutorial bases [DIR]    every base image DIR's notebooks name
     docker-magics tutorial run NOTEBOOK [--out OUT.ipynb] [--html OUT.html] [--json]
+    docker-magics tutorial lab [DIR] [--port N] [--ip ADDRESS] [--jupyter-arg=--OPTION ...]
 
 `bases` reads the `FROM` lines and `%container pull` lines of the notebooks and makes each image
 available in the store: already there, pulled, or (with --stand-ins) a stand-in made here.
 `run` executes one notebook headless with a real kernel, in the notebook's own directory, every
-cell even after a failure, and says in words how it went (`--json` for tests).
+cell even after a failure, and says in words how it went (`--json` for tests). `lab` makes the
+bases ready, then starts JupyterLab on DIR for teaching (`cli/lab_verb.py`; `scripts/lab`).
 """
 
 from __future__ import annotations
@@ -29,12 +31,26 @@ _NAMES = re.compile(r"^\s*(?:FROM\s+|%container\s+pull\s+)([^\s\"'\\]+)", re.M |
 
 def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.ArgumentParser]) -> None:
     p = verb(sub, "tutorial", "Run a tutorial notebook headless, or make its base images ready")
-    p.add_argument("action", choices=["bases", "run"], help="bases: images ready; run: execute")
-    p.add_argument("path", nargs="?", default="examples", help="a folder (bases), a notebook (run)")
+    p.add_argument(
+        "action",
+        choices=["bases", "run", "lab"],
+        help="bases: images ready; run: execute; lab: bases, then JupyterLab for teaching",
+    )
+    p.add_argument(
+        "path", nargs="?", default="examples", help="a folder (bases, lab), a notebook (run)"
+    )
     p.add_argument("--out", help="run: where to save the executed notebook (default: in place)")
     p.add_argument("--html", help="run: also write an HTML report here")
     p.add_argument("--timeout", type=int, default=900, help="run: seconds per cell (900)")
     p.add_argument("--json", action="store_true", help="run: print the result as JSON")
+    p.add_argument("--port", type=int, default=8888, help="lab: the port to listen on (8888)")
+    p.add_argument("--ip", default="127.0.0.1", help="lab: the address to listen on (127.0.0.1)")
+    p.add_argument(
+        "--jupyter-arg",
+        action="append",
+        metavar="OPTION",
+        help="lab: an option for jupyter lab, e.g. --jupyter-arg=--ServerApp.base_url=/x/",
+    )
 
 
 def notebook_images(folder: str) -> list[str]:
@@ -141,6 +157,10 @@ class _Notes:
 def do_tutorial(eng: Any, args: Any, out: Any) -> int:
     if args.action == "run":
         return _do_run(args, out)
+    if args.action == "lab":
+        from .lab_verb import do_lab
+
+        return do_lab(eng, args, out, _do_bases)
     return _do_bases(eng, args, out)
 
 
