@@ -54,6 +54,9 @@ def lab_command(folder: str, ip: str, port: int, token: str, extra: list[str]) -
         "--ServerApp.port_retries=0",  # the printed URL must be the one it listens on
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={os.path.abspath(folder)}",
+        # Kernels on Unix sockets in Jupyter's runtime dir: on TCP without encryption every
+        # kernel warns, in the teacher's terminal, that anyone could listen in.
+        "--KernelManager.transport=ipc",
     ]
     if os.geteuid() == 0:
         argv.append("--allow-root")

@@ -18,6 +18,8 @@ import glob
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -77,14 +79,32 @@ def execute_notebook(src: str, out: str, html: str | None = None, timeout: int =
     try:
         import nbformat
         from nbclient import NotebookClient
+        from traitlets.config import Config
     except ImportError:
         raise UsageError("running a notebook needs the [notebook] extra: pip install '.[notebook]'")
     nb = nbformat.read(src, as_version=4)
+    # The kernel talks to us over Unix sockets in a private dir: over TCP without encryption,
+    # ipykernel warns on its stderr (our terminal) that anyone could listen in.
+    ipc = tempfile.mkdtemp(prefix="docker-magics-kernel-")
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = os.path.join(ipc, "kernel")
+    # No widget state: a saved widget cannot run without its kernel, and where a notebook holds
+    # its state nbconvert draws it (from a CDN) instead of the static view beside it.
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", allow_errors=True, record_timing=True
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        record_timing=True,
+        store_widget_state=False,
+        config=config,
     )
     t0 = time.monotonic()
-    client.execute(cwd=os.path.dirname(os.path.abspath(src)))
+    try:
+        client.execute(cwd=os.path.dirname(os.path.abspath(src)))
+    finally:
+        shutil.rmtree(ipc, ignore_errors=True)
     seconds = time.monotonic() - t0
     nbformat.write(nb, out)
     if html:
