@@ -78,17 +78,15 @@ def execute_notebook(src: str, out: str, html: str | None = None, timeout: int =
     """Execute `src` with the `python3` kernel; every cell runs, failures stay in the outputs."""
     try:
         import nbformat
+        from jupyter_client.manager import AsyncKernelManager
         from nbclient import NotebookClient
-        from traitlets.config import Config
     except ImportError:
         raise UsageError("running a notebook needs the [notebook] extra: pip install '.[notebook]'")
     nb = nbformat.read(src, as_version=4)
     # The kernel talks to us over Unix sockets in a private dir: over TCP without encryption,
     # ipykernel warns on its stderr (our terminal) that anyone could listen in.
     ipc = tempfile.mkdtemp(prefix="docker-magics-kernel-")
-    config = Config()
-    config.KernelManager.transport = "ipc"
-    config.KernelManager.ip = os.path.join(ipc, "kernel")
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(ipc, "kernel"))
     # No widget state: a saved widget cannot run without its kernel, and where a notebook holds
     # its state nbconvert draws it (from a CDN) instead of the static view beside it.
     client = NotebookClient(
@@ -98,7 +96,7 @@ def execute_notebook(src: str, out: str, html: str | None = None, timeout: int =
         allow_errors=True,
         record_timing=True,
         store_widget_state=False,
-        config=config,
+        km=km,
     )
     t0 = time.monotonic()
     try:
