@@ -86,7 +86,11 @@ def execute_notebook(src: str, out: str, html: str | None = None, timeout: int =
     # The kernel talks to us over Unix sockets in a private dir: over TCP without encryption,
     # ipykernel warns on its stderr (our terminal) that anyone could listen in.
     ipc = tempfile.mkdtemp(prefix="docker-magics-kernel-")
-    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(ipc, "kernel"))
+
+    class OnUnixSockets(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(transport="ipc", ip=os.path.join(ipc, "kernel"), **kwargs)
+
     # No widget state: a saved widget cannot run without its kernel, and where a notebook holds
     # its state nbconvert draws it (from a CDN) instead of the static view beside it.
     client = NotebookClient(
@@ -96,7 +100,7 @@ def execute_notebook(src: str, out: str, html: str | None = None, timeout: int =
         allow_errors=True,
         record_timing=True,
         store_widget_state=False,
-        km=km,
+        kernel_manager_class=OnUnixSockets,  # made by the client, so it shuts the kernel down
     )
     t0 = time.monotonic()
     try:
