@@ -75,6 +75,12 @@ def layer_widget(view: LayerExplorer) -> WithStaticFallback | None:
     kinds.observe(refresh, "value")
     select.value = len(layers) - 1
     refresh()
-    head = w.HTML(f'<div style="{BOX}"><b>Explore a layer</b> (pick one, filter)</div>')
-    box = w.VBox([head, w.HTML(SELECT_CSS), select, kinds, detail])
+    # The widget is the only explorer on screen in JupyterLab: it says what the static view
+    # says (image, size, efficiency; the wasted space) around the controls.
+    head = w.HTML(
+        f'<div style="{BOX}">{view.summary_html()}'
+        "<div><b>Explore a layer</b> (pick one, filter)</div></div>"
+    )
+    waste = w.HTML(f'<div style="{BOX}">{view.waste_html()}</div>')
+    box = w.VBox([head, w.HTML(SELECT_CSS), select, kinds, detail, waste])
     return WithStaticFallback(box, view)

@@ -103,3 +103,11 @@ def test_one_bundle_carries_the_widget_and_the_static_view(explorer):
         and 'class="docker-magics-layers"' in (bundle["text/html"])
     )
     assert bundle["text/plain"] == view.to_text() and "step2" in bundle["text/plain"]
+
+
+def test_the_widget_says_what_the_static_view_says(explorer):
+    """Live, the widget is the only explorer on screen: the image's score and waste are in it."""
+    view, shown, select, kinds, detail = explorer
+    texts = "".join(c.value for c in shown.widget.children if isinstance(c, w.HTML))
+    assert view.summary_html() in texts and "efficiency" in texts
+    assert view.waste_html() in texts and "/app/lib/m1" in texts
