@@ -1,6 +1,6 @@
 """`docker-magics tutorial`: what `scripts/tutorial` and `scripts/lab` need, as a verb.
 
-    docker-magics [--stand-ins] tutorial bases [DIR]    every base image DIR's notebooks name
+    docker-magics [--stand-ins] tutorial bases [DIR|NOTEBOOK]   the base images they name
     docker-magics tutorial run NOTEBOOK [--out OUT.ipynb] [--html OUT.html] [--json]
     docker-magics tutorial lab [DIR] [--port N] [--ip ADDRESS] [--jupyter-arg=--OPTION ...]
 
@@ -39,7 +39,10 @@ def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.Argum
         help="bases: images ready; run: execute; lab: bases, then JupyterLab for teaching",
     )
     p.add_argument(
-        "path", nargs="?", default="examples", help="a folder (bases, lab), a notebook (run)"
+        "path",
+        nargs="?",
+        default="examples",
+        help="a folder or a notebook (bases), a notebook (run), a folder (lab)",
     )
     p.add_argument("--out", help="run: where to save the executed notebook (default: in place)")
     p.add_argument("--html", help="run: also write an HTML report here")
@@ -56,11 +59,13 @@ def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.Argum
 
 
 def notebook_images(folder: str) -> list[str]:
-    """The images the notebooks in `folder` start from or pull, in order of first mention."""
+    """The images the notebooks in `folder` (or one notebook) start from or pull, in order of
+    first mention."""
     import nbformat
 
     names: list[str] = []
-    for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
+    paths = [folder] if folder.endswith(".ipynb") else glob.glob(os.path.join(folder, "*.ipynb"))
+    for path in sorted(paths):
         nb = nbformat.read(path, as_version=4)
         stages: set[str] = set()
         for cell in nb.cells:
@@ -147,6 +152,7 @@ def _do_bases(eng: Any, args: Any, out: Any) -> int:
     if not names:
         raise UsageError(f"no notebook in {args.path} names a base image")
     failed = 0
+    said: list[str] = []
     for name in names:
         try:
             eng.image(name)
@@ -156,7 +162,7 @@ def _do_bases(eng: Any, args: Any, out: Any) -> int:
             pass
         out.line(f"{name}: pulling (a stand-in is made here if no registry has it)")
         try:
-            image = eng.pull(name, progress=_Notes(out))
+            image = eng.pull(name, progress=_Notes(out, said))
         except DockerMagicsError as exc:
             failed += 1
             out.line(f"{name}: {exc}")
@@ -166,14 +172,23 @@ def _do_bases(eng: Any, args: Any, out: Any) -> int:
 
 
 class _Notes:
-    """Only the sentences of a pull (where an image came from), not per-blob progress."""
+    """Only the sentences of a pull (where an image came from), not per-blob progress; why no
+    registry had an image is said once, the images after it have the same reasons."""
 
-    def __init__(self, out: Any) -> None:
+    def __init__(self, out: Any, said: list[str]) -> None:
         self.out = out
+        self.said = said
 
     def __call__(self, event: Any) -> None:
-        if event.action == "note":
-            self.out.line(f"  {event.message}")
+        if event.action != "note":
+            return
+        message = event.message
+        head, sep, why = message.partition(": no registry has it here (")
+        if sep:
+            if why in self.said:
+                message = f"{head}: no registry has it here (as above)"
+            self.said.append(why)
+        self.out.line(f"  {message}")
 
 
 def do_tutorial(eng: Any, args: Any, out: Any) -> int:

@@ -149,6 +149,11 @@ def test_tutorial_01_in_the_teachers_lab(browser, teacher_lab, artifacts):
         setup_text = fh.read()
     assert teacher_lab.notebook == TUTORIAL
     assert "node:20-slim: ready" in setup_text and "using a stand-in made here" in setup_text
+    # Why no registry had node:20 is said once; the images after it say "as above".
+    assert setup_text.count("no registry has it here (Docker Hub") == 1, setup_text
+    assert "no registry has it here (as above)" in setup_text
+    # Kernels on Unix sockets: no kernel warns that its TCP traffic is not encrypted.
+    assert "without encryption" not in setup_text
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
