@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TUTORIAL = "01-images-and-layers.ipynb"
 PINK = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
-MARKER = "6061e3"  # in the waiting RUN's command line, to find its processes
+# In the waiting RUN's command line, to find its processes; new in each run, so a leftover of
+# another run is not taken for this one's.
+MARKER = f"{secrets.randbelow(90_000) + 10_000}e3"
 EXPERIMENT = f"""\
 %%dockerfile -t hello-wait app
 FROM node:20-slim
