@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["do_lab", "lab_command"]
+__all__ = ["do_lab", "lab_command", "lab_url"]
 
 # The profile every kernel of the lab starts with: the magics need no %load_ext.
 PROFILE = 'c.InteractiveShellApp.extensions = ["docker_magics"]\n'
@@ -63,6 +63,16 @@ def lab_command(folder: str, ip: str, port: int, token: str, extra: list[str]) -
     return argv + extra
 
 
+def lab_url(ip: str, port: int, notebook: str, token: str, extra: list[str]) -> str:
+    """The URL to print: the notebook under the server's base URL, if one was given."""
+    base = "/"
+    for arg in extra:
+        for option in ("--ServerApp.base_url=", "--base-url="):
+            if arg.startswith(option):
+                base = "/" + arg[len(option) :].strip("/") + "/"
+    return f"http://{ip}:{port}{base.replace('//', '/')}lab/tree/{notebook}?token={token}"
+
+
 def do_lab(eng: Any, args: Any, out: Any, bases: Any) -> int:
     """The bases made ready (`bases(eng, args, out)`), then JupyterLab in this process's place."""
     folder = args.path
@@ -79,7 +89,8 @@ def do_lab(eng: Any, args: Any, out: Any, bases: Any) -> int:
     if bases(eng, args, out):
         out.line("Some base images are not ready: the cells that start from them will say why.")
     out.line()
-    out.line(f"JupyterLab: open http://{args.ip}:{args.port}/lab/tree/{notebooks[0]}?token={token}")
+    url = lab_url(args.ip, args.port, notebooks[0], token, args.jupyter_arg or [])
+    out.line(f"JupyterLab: open {url}")
     out.line("(Ctrl-C here stops it.)")
     sys.stdout.flush()
     os.execv(argv[0], argv)

@@ -45,3 +45,15 @@ def test_tutorial_lab_on_a_folder_without_notebooks_says_so(tmp_path):
     assert out.returncode == 125
     assert out.stderr == f"Error: {tmp_path}: no notebook (.ipynb) to open\n"
     assert out.stdout == ""
+
+
+def test_the_printed_lab_url_follows_a_base_url():
+    from docker_magics.cli.lab_verb import lab_url
+
+    assert lab_url("127.0.0.1", 8888, "01.ipynb", "t0k", []) == (
+        "http://127.0.0.1:8888/lab/tree/01.ipynb?token=t0k"
+    )
+    assert lab_url("0.0.0.0", 80, "01.ipynb", "t", ["--ServerApp.base_url=/user/ann/"]) == (
+        "http://0.0.0.0:80/user/ann/lab/tree/01.ipynb?token=t"
+    )
+    assert lab_url("h", 1, "n.ipynb", "t", ["--base-url=x"]).startswith("http://h:1/x/lab/tree/")
