@@ -66,8 +66,7 @@ def _hub_reachable() -> bool:
 def stand_in_env() -> dict[str, str]:
     """Environment for notebook kernels with Docker Hub unreachable and stand-ins opted in; the
     tutorials' stand-ins are made first (minutes, once per machine: `bootstrap`)."""
-    from docker_magics.engine.bootstrap import stand_in
-    from docker_magics.store.store import Store
+    from docker_magics.engine.bootstrap import cached_stand_in
 
     for tool in ("mmdebstrap", "npm"):
         if shutil.which(tool) is None:
@@ -76,7 +75,7 @@ def stand_in_env() -> dict[str, str]:
     os.environ["DOCKER_MAGICS_STAND_IN_CACHE"] = STAND_IN_CACHE
     try:
         for name in TUTORIAL_BASES:
-            stand_in(Store(STAND_IN_CACHE), name)
+            cached_stand_in(name)  # made in the cache only: each test copies what it uses
     finally:
         if old is None:
             os.environ.pop("DOCKER_MAGICS_STAND_IN_CACHE")

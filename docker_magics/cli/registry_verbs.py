@@ -79,7 +79,9 @@ def do_pull(eng: Any, args: Any, out: Any) -> int:
             insecure=args.insecure_registry,
             progress=sink,
         )
-        sink.done(f"Pulled {ref.familiar}")
+        labels = (image.config.get("config") or {}).get("Labels") or {}
+        stand_in = STAND_IN_LABEL in labels  # nothing came from a registry: do not say "Pulled"
+        sink.done(f"Ready: {ref.familiar}" if stand_in else f"Pulled {ref.familiar}")
     if args.quiet:
         out.line(ref.familiar)
         return 0

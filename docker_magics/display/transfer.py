@@ -75,6 +75,8 @@ class TransferProgress(View):
 
     def headline(self) -> str:
         layers = self._layers()
+        if self.outcome is not None and not layers:
+            return self.outcome  # nothing was transferred (a stand-in): no "0 layers, 0B"
         done = [b for b in layers if b.action in DONE]
         here = sum(1 for b in layers if b.action == "exists")
         moved = sum(

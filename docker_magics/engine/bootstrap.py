@@ -33,7 +33,15 @@ from .images import import_layer, import_tarball
 from .nodedist import NodePart, fetch_node, write_node_layer
 from .standins import RECIPES_VERSION, SLIM_EXCLUDES, STAND_IN_LABEL, Recipe, recipe_for
 
-__all__ = ["bootstrap_debian", "stand_in", "cache_root", "make_stand_in", "Log"]
+__all__ = [
+    "bootstrap_debian",
+    "stand_in",
+    "cached_stand_in",
+    "cache_ref",
+    "cache_root",
+    "make_stand_in",
+    "Log",
+]
 
 Log = Callable[[str], None]
 # 2024-01-01T00:00:00Z unless SOURCE_DATE_EPOCH says otherwise: the stand-ins' "created".
@@ -163,7 +171,10 @@ def _config(recipe: Recipe, layers: list[tuple[str, str, str]], node: list[NodeP
     versions = {p.package.split("-")[0]: p.version for p in node}
     what = recipe.what.format(node=versions.get("node", ""))
     if node:
-        cfg["Env"] = cfg["Env"] + [f"NODE_VERSION={versions['node']}"]
+        cfg["Env"] = cfg["Env"] + [
+            f"NODE_VERSION={versions['node']}",
+            f"YARN_VERSION={versions['yarn']}",
+        ]
         # npm is pinned in a stand-in: its "new major version available" banner (on stderr,
         # drawn as an error in a notebook) would only distract from the lesson.
         cfg["Env"].append("NPM_CONFIG_UPDATE_NOTIFIER=false")
@@ -203,7 +214,7 @@ def make_stand_in(cache: Store, recipe: Recipe, log: Log = _quiet) -> Image:
         with open(rootfs, "rb") as fh:
             layers.append((import_layer(cache, fh, by), by, note))
         if recipe.node:
-            log(f"{recipe.name}: the official Node.js binaries, npm and corepack (npm pack)")
+            log(f"{recipe.name}: the official Node.js binaries, npm, corepack, yarn (npm pack)")
             node = fetch_node(recipe.name.split(":")[1].split("-")[0], work)
             tar = os.path.join(work, "node.tar")
             ca = HOST_CA if os.path.exists(HOST_CA) else None
@@ -214,7 +225,7 @@ def make_stand_in(cache: Store, recipe: Recipe, log: Log = _quiet) -> Image:
         config = _config(recipe, layers, node)
         descs = [descriptor(OCI_LAYER, d, cache.blobs.size(d)) for d, _b, _c in layers]
         image = cache.images.create(config, descs)
-        cache.images.tag(image, recipe.name)
+        cache.images.tag(image, cache_ref(recipe))
         return image
     finally:
         safe_rmtree(work)
@@ -231,17 +242,23 @@ def _copy_image(src: Store, dst: Store, image: Image, ref: str) -> Image:
     return dst.images.resolve(ref)
 
 
-def _cached(cache: Store, name: str) -> Image | None:
+def cache_ref(recipe: Recipe) -> str:
+    """The stand-in's name in the cache: per recipes version, so that checkouts of two versions
+    sharing one cache (a class, a test machine) each keep theirs instead of remaking in turn."""
+    return f"{recipe.name}-stand-in-v{RECIPES_VERSION}"
+
+
+def _cached(cache: Store, recipe: Recipe) -> Image | None:
     try:
-        image = cache.images.resolve(name)
+        image = cache.images.resolve(cache_ref(recipe))
     except NotFoundError:
         return None
     labels = (image.config.get("config") or {}).get("Labels") or {}
     return image if labels.get(STAND_IN_LABEL) == RECIPES_VERSION else None
 
 
-def stand_in(store: Store, name: str, *, log: Log = _quiet, refresh: bool = False) -> Image:
-    """The stand-in for official image `name`, made once (cached), tagged `name` in `store`."""
+def cached_stand_in(name: str, *, log: Log = _quiet, refresh: bool = False) -> tuple[Store, Image]:
+    """The stand-in for official image `name` in the cache store, made there once."""
     recipe = recipe_for(name)
     if recipe is None:
         from .standins import catalogue_names
@@ -252,15 +269,23 @@ def stand_in(store: Store, name: str, *, log: Log = _quiet, refresh: bool = Fals
         )
     cache = Store(cache_root())
     # A cache made once and shared read-only (by the tests, by a class) needs no lock to read.
-    made = None if refresh else _cached(cache, recipe.name)
+    made = None if refresh else _cached(cache, recipe)
     if made is None:
         with locked(cache.lock_path("bootstrap")), cache.writing(f"bootstrapping {recipe.name}"):
-            made = None if refresh else _cached(cache, recipe.name)  # made meanwhile?
+            made = None if refresh else _cached(cache, recipe)  # made meanwhile?
             made = made or make_stand_in(cache, recipe, log)
+    return cache, made
+
+
+def stand_in(store: Store, name: str, *, log: Log = _quiet, refresh: bool = False) -> Image:
+    """The stand-in for official image `name`, made once (cached), tagged `name` in `store`."""
+    cache, made = cached_stand_in(name, log=log, refresh=refresh)
     ref = str(parse_reference(name))
     if os.path.realpath(cache.root) == os.path.realpath(store.root):
-        return made
-    with store.writing(f"copying the stand-in for {recipe.name}"):
+        with store.writing(f"tagging the stand-in for {name}"):
+            store.images.tag(made, ref)
+        return store.images.resolve(ref)
+    with store.writing(f"copying the stand-in for {name}"):
         return _copy_image(cache, store, made, ref)
 
 

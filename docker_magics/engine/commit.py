@@ -53,6 +53,10 @@ def diff_lines(store: Store, c: Container) -> list[str]:
     return [f"{ch.kind} /{ch.path}" for ch in container_changes(store, c)]
 
 
+# The parts of a container's config that `run` options change and an image config holds.
+RUN_CONFIG = ("Env", "WorkingDir", "User")
+
+
 def commit_container(
     store: Store,
     c: Container,
@@ -70,6 +74,11 @@ def commit_container(
             write_layer(iter(changes_), writer, owner_ops())  # type: ignore[arg-type]
             diff_id = writer.commit()
     cfg = dict(base.config.get("config") or {})
+    # What `run -e/-w/-u` set is the container's config, and `docker commit` keeps it: a
+    # container run with `-w /app` commits an image whose `CMD node app.js` runs in /app.
+    for key in RUN_CONFIG:
+        if key in c.config:
+            cfg[key] = c.config[key]
     for change in changes or []:
         apply_change(cfg, change)
     created_by = " ".join(c.argv)

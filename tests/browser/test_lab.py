@@ -147,6 +147,11 @@ def test_dockerfile_cell_and_layer_explorer(page, lab):
         # (b) The layer explorer widget: layer #3 selected first, as the newest.
         box = page.locator(".widget-vbox").filter(has=page.locator(".widget-select")).first
         expect(box).to_be_visible(timeout=120_000)
+        # Once: the widget alone, not also the static copy its output carries for exports.
+        layers_cell = page.locator(".jp-Cell").nth(2)
+        expect(layers_cell.locator(".jp-OutputArea-output")).to_have_count(1)
+        expect(layers_cell.locator(".widget-select")).to_have_count(1)
+        expect(layers_cell.locator(".docker-magics-layers")).to_have_count(0)
         detail = box.locator(".widget-html").nth(2)  # after the heading and the style
         expect(detail).to_contain_text("#3")
         expect(detail.locator("li", has_text="two.txt").last).to_contain_text("A two.txt")

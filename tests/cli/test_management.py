@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -107,5 +108,51 @@ def test_pasted_management_commands_in_a_cell(engine, base_image):
         with capture_output() as cap:
             ip.run_cell("%container image history -q node-base")
         assert engine.image("node-base").id[7:19] in cap.stdout
+    finally:
+        ip.run_cell("%config DockerMagics.root = None")
+
+
+NODE_SEED = """\
+docker container run --name base-container -w /app node:20-slim \\
+    sh -c 'echo "console.log(\\\"Hello from app.js on Node \\\" + process.version)" > app.js'
+docker container commit -m "Add node" base-container node-base
+docker image history node-base
+docker container commit -c "CMD node app.js" base-container node-app
+docker run --rm node-app
+"""
+
+
+@pytest.mark.slow
+def test_the_seed_lines_as_written_on_the_node_stand_in(stand_in_env, tmp_path, monkeypatch):
+    """`commit -m "Add node"`, `image history`, `commit -c "CMD node app.js"` on node:20-slim
+    (the stand-in: Docker Hub out of reach), in the CLI and pasted into a `%%container` cell."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from docker_magics.api import Engine
+
+    for key, value in stand_in_env.items():
+        monkeypatch.setenv(key, value)
+    root = str(tmp_path / "cli")
+    for line in NODE_SEED.replace("\\\n", "").splitlines():
+        args = shlex.split(line)[1:]
+        done = cli(root, *args)
+        if args[:2] == ["image", "history"]:
+            assert "Add node" in done.stdout.splitlines()[1]
+    assert done.stdout.startswith("Hello from app.js on Node v20.")
+    config = Engine(root).image("node-app").config["config"]
+    assert config["Cmd"] == ["/bin/sh", "-c", "node app.js"]
+    assert config["WorkingDir"] == "/app"  # `run -w /app` is the container's: commit keeps it
+
+    ip = InteractiveShell.instance()
+    ip.history_manager.enabled = False
+    ip.run_cell("%load_ext docker_magics")
+    ip.run_cell(f"%config DockerMagics.root = {str(tmp_path / 'magic')!r}")
+    try:
+        with capture_output() as cap:
+            result = ip.run_cell("%%container\n" + NODE_SEED)
+        assert result.error_in_exec is None, cap.stdout + cap.stderr
+        assert "Hello from app.js on Node v20." in cap.stdout
+        assert "Add node" in "\n".join(o.data.get("text/plain", "") for o in cap.outputs)
     finally:
         ip.run_cell("%config DockerMagics.root = None")

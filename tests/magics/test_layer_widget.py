@@ -92,10 +92,22 @@ def test_small_trees_open_whole_big_ones_collapse(explorer):
     assert '<li><details open><summary><b style="color:#2e7d32">A</b> <b>etc/</b>' in (detail.value)
 
 
-def test_the_bundle_is_the_widget_beside_the_static_view(explorer):
-    """The static explorer is its own output (nbconvert shows only a widget view where one
-    exists); the widget's bundle carries the view and a line naming the image."""
+def test_one_bundle_carries_the_widget_and_the_static_view(explorer):
+    """One output: JupyterLab draws the widget view, every other reader the static HTML."""
     view, shown, select, kinds, detail = explorer
     bundle = shown._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"] == "(interactive layer explorer of step2)"
+    widget_view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert widget_view["model_id"] == shown.widget.model_id
+    assert (
+        bundle["text/html"] == view.to_html()
+        and 'class="docker-magics-layers"' in (bundle["text/html"])
+    )
+    assert bundle["text/plain"] == view.to_text() and "step2" in bundle["text/plain"]
+
+
+def test_the_widget_says_what_the_static_view_says(explorer):
+    """Live, the widget is the only explorer on screen: the image's score and waste are in it."""
+    view, shown, select, kinds, detail = explorer
+    texts = "".join(c.value for c in shown.widget.children if isinstance(c, w.HTML))
+    assert view.summary_html() in texts and "efficiency" in texts
+    assert view.waste_html() in texts and "/app/lib/m1" in texts

@@ -29,6 +29,8 @@ def test_stand_ins_off_then_on(ip, monkeypatch, tmp_path):
         # the pull's live view keeps its notes in its final summary
         assert "busybox:latest: using a stand-in made here" in on.text()
         assert "busybox:latest: using a stand-in made here" in on.html()
+        # nothing came from a registry: not "Pulled busybox (0 layers, 0B transferred)"
+        assert "Ready: busybox:latest\n" in on.text() and "Pulled" not in on.text()
         assert "Status: a stand-in made here for busybox:latest" in on.stdout
         assert on.stderr == ""
     finally:

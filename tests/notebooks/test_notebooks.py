@@ -209,6 +209,9 @@ def test_notebook_runs_clean(name, world_name, runtime, hub_env, stand_in_env, k
         if any(c.source.startswith("%%dockerfile") for c in nb.cells):
             assert "docker-magics-build-summary" in html
         _check_lesson(name, nb)
+        if name.startswith("03"):  # the report shows the layer explorer's static view
+            assert 'class="docker-magics-layers"' in html and "wasted 20MB" in html
+            assert "widget-state+json" not in html
         if world_name == "root" and name.startswith("01"):
             stand_in_notes = "".join(_texts(nb))
             assert "using a stand-in made here" in stand_in_notes

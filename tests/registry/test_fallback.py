@@ -121,6 +121,7 @@ def test_opted_in_a_stand_in_takes_the_place_said_plainly(tmp_path):
     assert "busybox:latest: using a stand-in made here" in again.stdout
     assert "cannot resolve registry-1.docker.invalid" in again.stdout
     assert "Status: a stand-in made here for busybox:latest" in again.stdout
+    assert "Pulled busybox" not in again.stdout  # nothing came from a registry
     inspect = cli(store, "inspect", "busybox", env=env)
     assert "made locally by docker-magics as a stand-in for busybox:latest" in inspect.stdout
     assert "io.github.docker-magics.provenance" in inspect.stdout
