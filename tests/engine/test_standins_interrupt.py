@@ -101,6 +101,9 @@ def test_interrupting_a_bootstrap_stops_everything_and_keeps_nothing(tmp_path):
     left = [cmd for pid, cmd in started.items() if pid in now and now[pid][1] == cmd]
     assert left == [], f"still running after the interrupt: {left}"
     assert stopped_in < 30, f"stopping took {stopped_in:.0f} s"
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        mounted = [line.split()[4] for line in fh if str(tmp_path) in line]
+    assert mounted == []  # a killed root-mode mmdebstrap leaves its chroot's /proc, /sys, /dev
     assert os.listdir(os.path.join(cache, "tmp")) == []  # our work dir and mmdebstrap's
     assert [p for p in os.listdir(tmp_path) if p.startswith("mmdebstrap")] == []
     for root in (cache, store):

@@ -11,33 +11,18 @@ and unpacking (apt's downloads are not shared between runs).
 
 from __future__ import annotations
 
-import io
 import os
-import re
 import shutil
-import tarfile
 
 import pytest
+from debian_status import packages
 from worlds import World, skip_unless_world
 
-from docker_magics.store.images import Image
 from docker_magics.store.store import Store
 
 pytestmark = pytest.mark.slow
 
 NAME = "debian:bookworm-slim"
-
-
-def _packages(store: Store, image: Image) -> list[str]:
-    """`package version` of every package in the image's Debian layer (its dpkg status)."""
-    with tarfile.open(store.blobs.path(image.layers[0]["digest"])) as tf:
-        member = tf.extractfile("./var/lib/dpkg/status") or io.BytesIO()
-        status = member.read().decode()
-    return sorted(
-        " ".join(re.findall(r"^(?:Package|Version): (.*)$", para, re.M))
-        for para in status.split("\n\n")
-        if para.strip()
-    )
 
 
 # The "unprivileged" world (uid 65534, user namespaces allowed) takes the same fakechroot path
@@ -69,7 +54,7 @@ def test_an_ordinary_user_bootstraps_a_debian_stand_in_and_runs_it(
         mine = store.images.resolve(NAME)
         # Same inputs, same digests: unless Debian's archive moved on between the two (a point
         # release, a security update), the ordinary user's stand-in is root's, byte for byte.
-        if _packages(store, mine) == _packages(cache, roots):
+        if packages(store, mine) == packages(cache, roots):
             assert mine.manifest_digest == roots.manifest_digest
     finally:
         world.close()
