@@ -3,8 +3,9 @@
 The CLI gets SIGINT alone, as a notebook kernel does (mmdebstrap runs in a process group of its
 own, so a terminal's Ctrl-C reaches only the CLI too): every process mmdebstrap started stops,
 the CLI says "interrupted" in one line and exits 130, no half-made stand-in, work dir or
-mmdebstrap temp dir is left, and both stores check clean. About 10-20 s (the interrupt comes
-while mmdebstrap downloads or unpacks; nothing is made to completion).
+mmdebstrap temp dir is left, and both stores check clean. A kernel interrupt likewise, with the
+live view ending "Interrupted". About 5-20 s for both (the interrupt comes while mmdebstrap
+downloads or unpacks; nothing is made to completion).
 """
 
 from __future__ import annotations
@@ -111,3 +112,41 @@ def test_interrupting_a_bootstrap_stops_everything_and_keeps_nothing(tmp_path):
         assert check.returncode == 0 and check.stdout.rstrip().endswith(": OK"), check.stdout
         images = _cli(root, env, "images", "-q")
         assert images.stdout == "", f"{root} has an image after the interrupt"
+
+
+def test_a_kernel_interrupt_stops_a_bootstrap_in_a_notebook(tmp_path, monkeypatch):
+    """The stop button (SIGINT to the kernel alone): the live view ends "Interrupted", one line
+    without a traceback, mmdebstrap and its children gone, nothing kept, the store clean."""
+    pytest.importorskip("ipykernel")
+    from tests.hardening.leftovers import mounts_under, processes_with
+    from tests.hardening.test_interrupt import Kernel, _shown, _wait_for
+
+    cache, store = str(tmp_path / "cache"), str(tmp_path / "store")
+    monkeypatch.setenv("DOCKER_MAGICS_STAND_IN_CACHE", cache)  # the kernel inherits it
+    kernel = Kernel(str(tmp_path))
+    try:
+        reply, _ = kernel.execute(f"%load_ext docker_magics\n%config DockerMagics.root = {store!r}")
+        assert reply["status"] == "ok", reply
+        msg_id = kernel.kc.execute("%container bootstrap debian:12-slim")
+        # mmdebstrap's command line names its work dir in the cache; apt and dpkg at work too
+        assert _wait_for(lambda: len(processes_with(cache)) >= 3, 120), "mmdebstrap never ran"
+        kernel.km.interrupt_kernel()
+        reply, msgs = kernel.messages(msg_id, 60)
+        assert reply["status"] == "error" and reply["ename"] == "CellInterrupted", reply
+        html, text, errors = _shown(msgs)
+        assert "Interrupted: bootstrap of debian:12-slim" in html
+        assert [e["content"]["traceback"] for e in errors] == [
+            ["Interrupted: bootstrap of debian:bookworm-slim interrupted; nothing was kept"]
+        ]
+        assert "Traceback" not in text and "KeyboardInterrupt" not in text
+        assert _wait_for(lambda: not processes_with(cache), 30), "mmdebstrap survived"
+        assert mounts_under(str(tmp_path)) == []
+        assert os.listdir(os.path.join(cache, "tmp")) == []
+        reply, _ = kernel.execute(
+            "from docker_magics.api import Engine\n"
+            f"r = Engine({store!r}).check(); assert r.ok, r.problems\n"
+            f"assert Engine({store!r}).store.images.all() == []"
+        )
+        assert reply["status"] == "ok", reply
+    finally:
+        kernel.close()
