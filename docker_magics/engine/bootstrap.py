@@ -12,8 +12,8 @@ user namespaces: minbase in 21 s; `chrootless` under fakeroot took 23 s; `unshar
 
 An interrupt (Ctrl-C, a kernel interrupt) stops mmdebstrap with everything it started: it runs
 in a process group of its own, which gets SIGINT as a terminal would send it (mmdebstrap then
-unmounts and removes its temp dir, kept inside our work dir), SIGKILL if it lingers; the work
-dir goes and nothing is tagged, so no half-made stand-in is left in the cache.
+unmounts and removes its temp dir, kept inside one of ours), SIGKILL if it lingers; our temp
+and work dirs go and nothing is tagged, so no half-made stand-in is left in the cache.
 """
 
 from __future__ import annotations
@@ -87,9 +87,18 @@ def _mmdebstrap(
     if include:
         argv.append("--include=" + ",".join(include))
     argv += [*extra, suite, out, sources]
-    # TMPDIR: mmdebstrap's own temp dir goes inside ours, so our cleanup removes it too.
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(_epoch()), "TMPDIR": work}
-    proc = _run_group(argv, env, work)
+    # mmdebstrap's temp dir goes into one of ours, so an interrupt leaves none behind. In the
+    # system's temp dir and open to all: apt (as root) downloads as `_apt` only where `_apt` can
+    # reach, and owns its partial dirs to `_apt` then (as upstream's image has them); a private
+    # dir (a cache under a 0700 home) would change the image, and so its digest.
+    scratch = tempfile.mkdtemp(prefix="docker-magics-mmdebstrap-")
+    os.chmod(scratch, 0o755)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(_epoch()), "TMPDIR": scratch}
+    try:
+        proc = _run_group(argv, env)
+    finally:
+        _unmount_under(scratch)
+        safe_rmtree(scratch)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
         raise BuildError(f"mmdebstrap {suite} failed (exit {proc.returncode}):\n{tail}")
@@ -99,7 +108,7 @@ def _mmdebstrap(
     return "mmdebstrap " + " ".join(shown)
 
 
-def _run_group(argv: list[str], env: dict[str, str], work: str) -> subprocess.CompletedProcess:
+def _run_group(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run `argv` in a new process group; any exception (an interrupt) stops the whole group."""
     proc = subprocess.Popen(
         argv,
@@ -113,7 +122,6 @@ def _run_group(argv: list[str], env: dict[str, str], work: str) -> subprocess.Co
         out, err = proc.communicate()
     except BaseException:
         _stop_group(proc)
-        _unmount_under(work)
         raise
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
@@ -153,14 +161,14 @@ def _stop_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _unmount_under(work: str) -> None:
+def _unmount_under(scratch: str) -> None:
     """What a killed root-mode mmdebstrap left mounted (its chroot's /proc, /sys, /dev) goes
-    before the work dir is removed, so removing it never reaches into the host's."""
+    before its temp dir is removed, so removing it never reaches into the host's."""
     points = []
     with open("/proc/self/mountinfo", encoding="utf-8") as fh:
         for line in fh:
             point = line.split()[4].encode().decode("unicode_escape")
-            if point.startswith(work.rstrip("/") + "/"):
+            if point.startswith(scratch.rstrip("/") + "/"):
                 points.append(point)
     for point in sorted(points, key=len, reverse=True):
         subprocess.run(["umount", "--recursive", "--lazy", point], capture_output=True)
