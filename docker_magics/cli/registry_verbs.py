@@ -169,13 +169,17 @@ def do_logout(eng: Any, args: Any, out: Any) -> int:
 
 
 def do_bootstrap(eng: Any, args: Any, out: Any) -> int:
-    image = eng.bootstrap(
-        args.reference,
-        suite=args.suite,
-        variant=args.variant,
-        refresh=args.refresh,
-        log=lambda msg: out.line(f"  {msg}"),
-    )
+    # The same progress as a pull's: a live view in a notebook (its notes, then a summary or
+    # "Interrupted: bootstrap of NAME"), indented lines on stdout in a terminal.
+    with out.transfer(f"Bootstrap {args.reference}") as sink:
+        image = eng.bootstrap(
+            args.reference,
+            suite=args.suite,
+            variant=args.variant,
+            refresh=args.refresh,
+            log=sink.note,
+        )
+        sink.done(f"Ready: {args.reference} ({image.size / 1e6:.0f} MB)")
     labels = (image.config.get("config") or {}).get("Labels") or {}
     if "org.opencontainers.image.description" in labels:
         out.line(labels["org.opencontainers.image.description"])

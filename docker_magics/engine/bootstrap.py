@@ -9,6 +9,11 @@ and the config's times are pinned to the same moment.
 mmdebstrap's modes: as root `root`; as an ordinary user `fakechroot`, which needs neither user
 namespaces nor subuid ranges, so it also works on Binder (measured in binder-sim, uid 1000, no
 user namespaces: minbase in 21 s; `chrootless` under fakeroot took 23 s; `unshare` fails there).
+
+An interrupt (Ctrl-C, a kernel interrupt) stops mmdebstrap with everything it started: it runs
+in a process group of its own, which gets SIGINT as a terminal would send it (mmdebstrap then
+unmounts and removes its temp dir, kept inside one of ours), SIGKILL if it lingers; our temp
+and work dirs go and nothing is tagged, so no half-made stand-in is left in the cache.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 
-from ..errors import BuildError, NotFoundError, UsageError
+from ..errors import BuildError, Interrupted, NotFoundError, UsageError
 from ..layer.extract import safe_rmtree
 from ..oci.image import derive_config, descriptor, empty_config, history_entry
 from ..oci.mediatypes import OCI_LAYER
@@ -88,8 +95,18 @@ def _mmdebstrap(
     if include:
         argv.append("--include=" + ",".join(include))
     argv += [*extra, suite, out, sources]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(_epoch())}
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    # mmdebstrap's temp dir goes into one of ours, so an interrupt leaves none behind. In the
+    # system's temp dir and open to all: apt (as root) downloads as `_apt` only where `_apt` can
+    # reach, and owns its partial dirs to `_apt` then (as upstream's image has them); a private
+    # dir (a cache under a 0700 home) would change the image, and so its digest.
+    scratch = tempfile.mkdtemp(prefix="docker-magics-mmdebstrap-")
+    os.chmod(scratch, 0o755)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(_epoch()), "TMPDIR": scratch}
+    try:
+        proc = _run_group(argv, env)
+    finally:
+        _unmount_under(scratch)
+        safe_rmtree(scratch)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
         raise BuildError(f"mmdebstrap {suite} failed (exit {proc.returncode}):\n{tail}")
@@ -97,6 +114,72 @@ def _mmdebstrap(
     # image an ordinary user makes has the same digests as root's.
     shown = [a for a in argv[1:] if a not in (out, sources) and a.split("=")[0] not in SILENT]
     return "mmdebstrap " + " ".join(shown)
+
+
+def _run_group(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run `argv` in a new process group; any exception (an interrupt) stops the whole group."""
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # a terminal's Ctrl-C reaches us only; we pass it on below
+    )
+    try:
+        out, err = proc.communicate()
+    except BaseException:
+        _stop_group(proc)
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """SIGINT to the group (mmdebstrap cleans up on it), SIGKILL after 20 s or a second ^C."""
+    pgid = proc.pid
+    for sig, grace in ((signal.SIGINT, 20.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        try:
+            while time.monotonic() < deadline:
+                proc.poll()  # reap the leader; the group may outlive it
+                if proc.returncode is not None and not _group_alive(pgid):
+                    break
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            continue  # impatient: straight to SIGKILL
+        if proc.returncode is not None and not _group_alive(pgid):
+            break
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+    proc.wait()
+
+
+def _unmount_under(scratch: str) -> None:
+    """What a killed root-mode mmdebstrap left mounted (its chroot's /proc, /sys, /dev) goes
+    before its temp dir is removed, so removing it never reaches into the host's."""
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        for line in fh:
+            point = line.split()[4].encode().decode("unicode_escape")
+            if point.startswith(scratch.rstrip("/") + "/"):
+                points.append(point)
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "--recursive", "--lazy", point], capture_output=True)
 
 
 def _debian_release(tar: str) -> str:
@@ -227,6 +310,9 @@ def make_stand_in(cache: Store, recipe: Recipe, log: Log = _quiet) -> Image:
         image = cache.images.create(config, descs)
         cache.images.tag(image, cache_ref(recipe))
         return image
+    except KeyboardInterrupt as exc:
+        # Untagged blobs already written stay for the next try; gc sweeps them otherwise.
+        raise Interrupted(f"bootstrap of {recipe.name} interrupted; nothing was kept") from exc
     finally:
         safe_rmtree(work)
 
@@ -313,5 +399,7 @@ def bootstrap_debian(
                 changes=['CMD ["bash"]'],
                 source_name=f"mmdebstrap {suite}",
             )
+    except KeyboardInterrupt as exc:
+        raise Interrupted(f"bootstrap of {ref} interrupted; nothing was kept") from exc
     finally:
         safe_rmtree(work)

@@ -35,3 +35,17 @@ def test_stand_ins_off_then_on(ip, monkeypatch, tmp_path):
         assert on.stderr == ""
     finally:
         ip.run_cell("%config DockerMagics.stand_ins = False")
+
+
+def test_bootstrap_progress_is_a_live_view_not_lines(ip, monkeypatch, tmp_path):
+    """`%container bootstrap` draws its notes in the pull's live view (kept in its summary),
+    nothing on stderr, the image's description as the last lines (busybox: about 1 s)."""
+    monkeypatch.setenv("DOCKER_MAGICS_STAND_IN_CACHE", str(tmp_path / "cache"))
+    made = ip.cell("%container bootstrap busybox")
+    assert made.error is None, made.stderr
+    for shown in (made.text(), made.html()):
+        assert "busybox:latest: making it here, once" in shown
+        assert "Ready: busybox" in shown
+    assert "making it here" not in made.stdout  # in the view, not printed line by line
+    assert "made locally by docker-magics as a stand-in for busybox:latest" in made.stdout
+    assert made.stderr == ""
