@@ -128,7 +128,13 @@ class Engine:
                 "Binds": c.config.get("Binds") or [],
                 "PortBindings": c.config.get("PortBindings") or {},
             },
-            "NetworkSettings": {"Ports": c.config.get("PortBindings") or {}},
+            # Docker lists exposed ports too, unpublished ones with null.
+            "NetworkSettings": {
+                "Ports": {
+                    **{k: None for k in c.config.get("ExposedPorts") or {}},
+                    **(c.config.get("PortBindings") or {}),
+                }
+            },
             "Mounts": [
                 {k: v for k, v in m.items() if k not in ("Anonymous", "NoCopy")}
                 for m in c.config.get("Mounts") or []

@@ -97,6 +97,7 @@ def _opts(args: Any) -> RunOptions:
         network=args.network,
         publish=args.publish,
         publish_all=args.publish_all,
+        expose=args.expose,
         network_aliases=args.network_alias,
         add_hosts=args.add_host,
     )
@@ -108,6 +109,7 @@ def do_run(eng: Engine, args: Any, out: Output) -> int:
     pull_missing(eng, opts.image, out)
     if args.detach:
         c = eng.run_detached(opts, remove=args.rm)
+        args.created = c.id  # the notebook links this container's ports (web_verbs.links_after)
         out.line(c.id)
         return 0
     c = eng.create(opts)

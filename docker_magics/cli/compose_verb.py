@@ -60,12 +60,12 @@ def register(sub: argparse._SubParsersAction, verb: Callable[..., argparse.Argum
 
 def load_args(args: Any) -> Project:
     from ..compose.loader import ComposeError, load_project
+    from ..compose.model import CELL
 
     text = getattr(args, "compose_text", None)
     if text is not None:  # %%compose: the cell is the file; paths are relative to the cwd
-        return load_project(
-            os.path.join(os.getcwd(), "compose.yaml"), name=args.project_name, text=text
-        )
+        here = os.path.join(os.getcwd(), "compose.yaml")
+        return load_project(here, name=args.project_name, text=text, label=CELL)
     path = args.file
     if path is None:
         path = next((f for f in DEFAULT_FILES if os.path.exists(f)), None)
@@ -163,10 +163,11 @@ def _service_verb(eng: Engine, project: Project, args: Any, out: Output) -> int:
     names = cp.selected(project, args.services or None, args.profile)
     for name in names:
         s = project.services[name]
-        if verb in ("build", "pull"):
-            if verb == "pull" and s.build is not None and not s.image:
-                continue
-            cp.ensure_image(eng, project, s, verb == "build", out)
+        if verb == "build" and s.build is not None:
+            cp.ensure_image(eng, project, s, True, out)
+        elif verb == "pull" and s.build is None:  # built images are not pulled, as with
+            out.line(f"Pulling {s.name} ({s.image})")  # `docker compose pull --ignore-buildable`
+            eng.pull(str(s.image))
         elif verb == "push":
             if s.build is not None and s.image:
                 eng.push(s.image)

@@ -14,7 +14,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from .model import ComposeError
+from .model import ComposeError, at
 
 if TYPE_CHECKING:
     from ..api import Engine
@@ -60,7 +60,7 @@ def _healthy(eng: Engine, project: Project, s: Service, cname: str, cap: float |
     argv = _argv(hc.get("test"))
     if argv is None or hc.get("disable"):
         raise ComposeError(
-            f"{project.file}:{s.line}: service {s.name} has no healthcheck, but another "
+            f"{at(project.file, s.line)}: service {s.name} has no healthcheck, but another "
             "service waits for it to be service_healthy"
         )
     interval = seconds(hc.get("interval"), 1.0)

@@ -12,7 +12,7 @@ import os
 import re
 from typing import Any
 
-from .model import ComposeError, Project, line_of, read_env_file
+from .model import ComposeError, Project, at, line_of, read_env_file
 from .normalize import normalize_service, top_level
 from .order import check_dependencies
 from .schema import IGNORED_SERVICE_KEYS, IGNORED_TOP_KEYS, SCHEMA
@@ -65,10 +65,10 @@ def _parse_yaml(path: str, text: str) -> tuple[Any, Any]:
         return yaml.safe_load(text), yaml.compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        where = at(path, mark.line + 1 if mark is not None else None)
         raise ComposeError(f"{where}: YAML error: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise ComposeError(f"{path}: YAML error: {exc}") from None
+        raise ComposeError(f"{at(path)}: YAML error: {exc}") from None
 
 
 def _validate(path: str, data: Any, node: Any) -> None:
@@ -79,8 +79,8 @@ def _validate(path: str, data: Any, node: Any) -> None:
     if not errors:
         return
     err = jsonschema.exceptions.best_match(errors)
-    at = list(err.absolute_path)
-    dotted = ".".join(map(str, at)) or "(top level)"
+    keys = list(err.absolute_path)
+    dotted = ".".join(map(str, keys)) or "(top level)"
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         known = err.schema.get("properties") or {}
         patterns = list(err.schema.get("patternProperties") or {})
@@ -90,9 +90,9 @@ def _validate(path: str, data: Any, node: Any) -> None:
             if k not in known and not any(re.search(p, str(k)) for p in patterns)
         ]
         if extra:
-            where = f"{path}:{line_of(node, [*at, extra[0]])}"
+            where = at(path, line_of(node, [*keys, extra[0]]))
             raise ComposeError(f"{where}: {dotted}: unsupported key {', '.join(extra)}")
-    raise ComposeError(f"{path}:{line_of(node, at)}: {dotted}: {err.message}")
+    raise ComposeError(f"{at(path, line_of(node, keys))}: {dotted}: {err.message}")
 
 
 def load_project(
@@ -101,10 +101,15 @@ def load_project(
     name: str | None = None,
     text: str | None = None,
     environ: dict[str, str] | None = None,
+    label: str | None = None,
 ) -> Project:
-    """Read, interpolate, validate and normalize one compose file."""
+    """Read, interpolate, validate and normalize one compose file.
+
+    ``label``: what messages call the file when it is not one (``model.CELL`` for %%compose,
+    whose ``text`` is read as if it were ``path``: relative paths start from its directory)."""
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
+    shown = label or path
     if text is None:
         try:
             with open(path) as fh:
@@ -117,13 +122,13 @@ def load_project(
     dot_env = os.path.join(directory, ".env")
     if os.path.exists(dot_env):
         env = {**read_env_file(dot_env), **env}
-    data, node = _parse_yaml(path, text)
+    data, node = _parse_yaml(shown, text)
     if not isinstance(data, dict):
-        raise ComposeError(f"{path}:1: a compose file is a mapping with a services: key")
-    data = _walk(data, env, path)
-    _validate(path, data, node)
+        raise ComposeError(f"{at(shown, 1)}: a compose file is a mapping with a services: key")
+    data = _walk(data, env, shown)
+    _validate(shown, data, node)
     warnings = [
-        f"{path}:{line_of(node, [k])}: {k}: ignored (not supported here)"
+        f"{at(shown, line_of(node, [k]))}: {k}: ignored (not supported here)"
         for k in data
         if k in IGNORED_TOP_KEYS
     ]
@@ -133,11 +138,11 @@ def load_project(
         for key in raw or {}:
             if key in IGNORED_SERVICE_KEYS:
                 kline = line_of(node, ["services", sname, key])
-                warnings.append(f"{path}:{kline}: services.{sname}.{key}: ignored (no daemon)")
-        services[sname] = normalize_service(sname, raw or {}, line, directory, env, path)
+                warnings.append(f"{at(shown, kline)}: services.{sname}.{key}: ignored (no daemon)")
+        services[sname] = normalize_service(sname, raw or {}, line, directory, env, shown)
     project_name = name or data.get("name") or env.get("COMPOSE_PROJECT_NAME") or directory
     project_name = re.sub(r"[^a-z0-9_-]", "", os.path.basename(project_name).lower()) or "default"
     vols, nets = top_level(data)
-    project = Project(project_name, path, directory, services, vols, nets, warnings, data)
+    project = Project(project_name, shown, directory, services, vols, nets, warnings, data)
     check_dependencies(project, node)
     return project

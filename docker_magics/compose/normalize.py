@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .model import ComposeError, Service, read_env_file, split_command
+from .model import ComposeError, Service, at, read_env_file, split_command
 
 __all__ = ["normalize_service", "top_level"]
 
@@ -83,7 +83,7 @@ def normalize_service(
         build["context"] = os.path.normpath(os.path.join(directory, build.get("context", ".")))
         build["args"] = _map(build.get("args"))
     if build is None and not raw.get("image"):
-        raise ComposeError(f"{path}:{line}: service {name} has neither image nor build")
+        raise ComposeError(f"{at(path, line)}: service {name} has neither image nor build")
     depends = raw.get("depends_on") or {}
     if isinstance(depends, list):
         depends = {d: {"condition": "service_started"} for d in depends}

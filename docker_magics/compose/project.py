@@ -16,7 +16,7 @@ from ..engine import networks
 from ..engine.options import RunOptions
 from ..errors import NotFoundError
 from .health import wait_for
-from .model import ComposeError, Project, Service
+from .model import ComposeError, Project, Service, at
 from .order import start_order
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def network_of(project: Project, s: Service) -> str:
     net = next(iter(s.networks), "default")
     if len(s.networks) > 1:
         raise ComposeError(
-            f"{project.file}:{s.line}: service {s.name} joins {len(s.networks)} networks; one "
+            f"{at(project.file, s.line)}: service {s.name} joins {len(s.networks)} networks; one "
             "network per container is supported here"
         )
     spec = project.networks.get(net, {})
@@ -100,6 +100,7 @@ def run_options(project: Project, s: Service, name: str | None = None) -> RunOpt
         mounts=[_named(project, m, True) for m in s.mounts],
         network=network_of(project, s),
         publish=list(s.ports),
+        expose=list(s.expose),
         network_aliases=[s.name, *next(iter(s.networks.values()), [])],
         add_hosts=list(s.extra_hosts),
         labels={PROJECT_LABEL: project.name, SERVICE_LABEL: s.name},
@@ -198,6 +199,12 @@ def up(
 def _start_service(eng: Engine, project: Project, s: Service, out: Any) -> str:
     cname = container_name(project, s)
     existing = containers_of(eng, project.name, [s.name])
+    if existing and existing[0].image != eng.image(image_of(project, s)).id:
+        # `up --build` made a new image (or `pull` fetched one): Compose recreates the container.
+        eng.stop(existing[0].id)
+        eng.rm(existing[0].id, force=True)
+        existing = []
+        out.line(f"Container {cname}  Recreate")
     if existing and existing[0].state == "running":
         out.line(f"Container {cname}  Running")
     elif existing:

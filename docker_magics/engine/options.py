@@ -27,6 +27,7 @@ class RunOptions:
     network: str = "default"
     publish: list[str] = field(default_factory=list)  # -p specs
     publish_all: bool = False  # -P
+    expose: list[str] = field(default_factory=list)  # --expose PORT[-PORT][/tcp], as EXPOSE
     network_aliases: list[str] = field(default_factory=list)
     add_hosts: list[str] = field(default_factory=list)  # NAME:IP
     labels: dict[str, str] = field(default_factory=dict)

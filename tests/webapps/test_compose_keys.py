@@ -1,0 +1,170 @@
+"""Every compose key tutorials use, at once, checked from inside the containers; the verbs
+`push` and `pull` against a real docker-registry on 127.0.0.1, `up --build`, and `up` in the
+foreground (prefixed output until the services stop; Ctrl-C stops them). Root world: the keys
+are the same code in every world (test_compose.py runs an app in all three)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from tests.registry_server import RegistryNotStarted, start_registry, stop_registry
+
+# The last stage is `other`: only `target: final` gives /target its "final" line.
+CONTAINERFILE = """\
+FROM busybox AS base
+ARG FLAVOUR=plain
+COPY stamp /stamp
+RUN echo "base $FLAVOUR" > /target
+FROM base AS final
+ARG FLAVOUR=plain
+RUN echo "final $FLAVOUR" > /target
+FROM base AS other
+RUN echo other > /target
+"""
+
+COMPOSE = """\
+services:
+  keys:
+    build:
+      context: ./keys
+      dockerfile: Containerfile
+      target: final
+      args:
+        FLAVOUR: mint
+    image: {reg}/keys:1
+    entrypoint: ["sh", "-c"]
+    command: ['echo "pwd=$$(pwd) uid=$$(id -u) A=$$A LANG=$$LANG F=$$F t=$$(cat /target) $$(cat /stamp)"']
+    working_dir: /srv/app
+    user: "1234"
+    env_file: keys.env
+    environment: [A=from-list, LANG]
+    expose: ["3000", "4000-4001"]
+  mapped:
+    image: {reg}/base:1
+    command: sh -c 'echo "M=$$M N=$$N"'
+    environment:
+      M: from-map
+      N: 2
+  later:
+    image: busybox
+    profiles: [later]
+    command: echo later ran
+"""  # noqa: E501
+
+
+@pytest.fixture
+def registry(tmp_path):
+    try:
+        reg = start_registry(str(tmp_path / "registry"))
+    except RegistryNotStarted as exc:
+        pytest.fail(str(exc))  # scripts/install-system-packages installs it
+    yield reg
+    stop_registry(reg)
+
+
+def tags(reg, repo: str) -> list[str]:
+    with urllib.request.urlopen(f"http://{reg.host}/v2/{repo}/tags/list", timeout=5) as r:
+        return list(json.load(r)["tags"] or [])
+
+
+@pytest.mark.parametrize("world", ["root"], indirect=True)
+def test_every_key_and_the_registry_verbs(busybox_tar, world, registry):
+    w, reg = world, registry.host
+    shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
+    w.cli("import", "base.tar.gz", "busybox:latest")
+    # `pull` has something to fetch: busybox pushed as {reg}/base:1, then removed here.
+    w.cli("tag", "busybox", f"{reg}/base:1")
+    w.cli("push", f"{reg}/base:1")
+    w.cli("rmi", f"{reg}/base:1")
+    proj = os.path.join(w.base, "keysdemo")
+    os.makedirs(os.path.join(proj, "keys"))
+    for name, text in [
+        ("keys/Containerfile", CONTAINERFILE),
+        ("keys/stamp", "stamp-1\n"),
+        ("keys.env", "A=from-file\nF=from-file\n"),
+        ("compose.yaml", COMPOSE.format(reg=reg)),
+    ]:
+        with open(os.path.join(proj, name), "w") as fh:
+            fh.write(text)
+    f = ["compose", "-f", os.path.join(proj, "compose.yaml")]
+    try:
+        assert f"Pulling mapped ({reg}/base:1)" in w.cli(*f, "pull").stdout
+        w.cli("image", "inspect", f"{reg}/base:1")
+        # Foreground: each service's output with its prefix, then back once both ended.
+        up = w.cli(*f, "up").stdout
+        assert (
+            "keys-1  | pwd=/srv/app uid=1234 A=from-list LANG=C.UTF-8 F=from-file "
+            "t=final mint stamp-1\n" in up
+        ), up
+        assert "mapped-1  | M=from-map N=2\n" in up and "later" not in up
+        exposed = json.loads(w.cli("inspect", "keysdemo-keys-1").stdout)[0]
+        assert set(exposed["Config"]["ExposedPorts"]) == {"3000/tcp", "4000/tcp", "4001/tcp"}
+        assert "later-1  | later ran" in w.cli(*f, "--profile", "later", "up").stdout
+        # `up --build` rebuilds from the changed context and recreates the container.
+        with open(os.path.join(proj, "keys", "stamp"), "w") as fh:
+            fh.write("stamp-2\n")
+        assert "stamp-1" in w.cli(*f, "up", "keys").stdout  # no --build: the old image
+        rebuilt = w.cli(*f, "up", "--build", "keys").stdout
+        assert "Building keys" in rebuilt and "keys-1  | " in rebuilt and "stamp-2" in rebuilt
+        assert "Pushed" in w.cli(*f, "push").stdout
+        assert tags(registry, "keys") == ["1"]
+    finally:
+        w.cli(*f, "down", check=False)
+
+
+@pytest.mark.parametrize("world", ["root"], indirect=True)
+def test_expose_and_publish_all_on_the_command_line(busybox_tar, world):
+    w = world
+    shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
+    w.cli("import", "base.tar.gz", "busybox:latest")
+    out = w.cli("create", "--name", "ex", "--expose", "5000", "-P", "busybox", "true").stdout
+    assert out.strip()
+    (line,) = w.cli("port", "ex").stdout.splitlines()
+    assert line.startswith("5000/tcp -> 0.0.0.0:")
+    ports = json.loads(w.cli("inspect", "ex").stdout)[0]["NetworkSettings"]["Ports"]
+    assert list(ports) == ["5000/tcp"]
+    bad = w.cli("create", "--expose", "70000", "busybox", "true", check=False)
+    assert bad.returncode != 0 and "invalid --expose '70000'" in bad.stderr
+    assert out.startswith(w.cli("ps", "-a", "-q").stdout.strip())  # nothing more was made
+
+
+@pytest.mark.parametrize("world", ["root"], indirect=True)
+def test_foreground_up_stops_the_services_on_ctrl_c(busybox_tar, world):
+    w = world
+    shutil.copy(busybox_tar, os.path.join(w.base, "base.tar.gz"))
+    w.cli("import", "base.tar.gz", "busybox:latest")
+    proj = os.path.join(w.base, "fg")
+    os.makedirs(proj)
+    with open(os.path.join(proj, "compose.yaml"), "w") as fh:
+        fh.write(
+            "services:\n  tick:\n    image: busybox\n"
+            "    command: sh -c 'echo tick started; exec sleep 300'\n"
+        )
+    f = ["compose", "-f", os.path.join(proj, "compose.yaml")]
+    # The CLI as the world runs it, but ours to interrupt.
+    argv = w.command([*w.cli_argv(), *f, "up"], env=w.cli_env(), cwd=w.base)
+    proc = subprocess.Popen(
+        argv, env=w.cli_env(), cwd=w.base, stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    try:
+        seen = ""
+        deadline = time.monotonic() + 60
+        while "tick-1  | tick started" not in seen:
+            assert time.monotonic() < deadline and proc.poll() is None, seen
+            seen += proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 130
+        assert w.cli(*f, "ps").stdout.count("\n") == 1  # the header alone: nothing runs
+        assert "exited" in w.cli(*f, "ps", "-a").stdout
+    finally:
+        proc.kill()
+        proc.wait()
+        w.cli(*f, "down", check=False)
