@@ -93,13 +93,12 @@ HANDLERS = {"curl": do_curl}
 def links_after(eng: Engine, args: Any) -> PortLinks | None:
     """After `run -d -p`, `start` or `compose up` in a notebook: links to what was published."""
     if args.verb == "run" and getattr(args, "created", None):
-        # Exactly the container this command made (do_run records it), and only while it
-        # runs: a link to a server that already exited, or to another container, misleads.
+        # Exactly the container this command made (do_run records it), even if it has
+        # already ended: never the newest running one, which may be another.
         try:
-            mine = eng.container(args.created)
+            return port_links([eng.container(args.created)])
         except NotFoundError:  # `run -d --rm` of a command that already ended
             return None
-        return port_links([mine]) if mine.state == "running" else None
     if args.verb == "compose" and args.compose_verb == "up":
         from ..compose.project import containers_of
         from .compose_verb import load_args
