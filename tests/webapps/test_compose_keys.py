@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 from tests.registry_server import RegistryNotStarted, start_registry, stop_registry
+from tests.worlds import ROOT
 
 # The last stage is `other`: only `target: final` gives /target its "final" line.
 CONTAINERFILE = """\
@@ -168,3 +169,48 @@ def test_foreground_up_stops_the_services_on_ctrl_c(busybox_tar, world):
         proc.kill()
         proc.wait()
         w.cli(*f, "down", check=False)
+
+
+# no-userns passes too, but costs 107 s (its containers' root filesystems are full copies).
+@pytest.mark.parametrize("world", ["root", "unprivileged"], indirect=True)
+def test_the_seed_compose_file_runs(world, stand_in_env, monkeypatch):
+    """The walk-through's own docker-compose.yml, only `image: mongo` swapped for redis:7: the
+    app starts next to a database that may answer a moment later (plain depends_on, no
+    healthcheck) and its page on port 3000 counts visits once the database answers."""
+    from docker_magics.engine.bootstrap import stand_in
+    from docker_magics.store.store import Store
+
+    from .test_compose_file import SEED
+
+    w = world
+    monkeypatch.setenv("DOCKER_MAGICS_STAND_IN_CACHE", stand_in_env["DOCKER_MAGICS_STAND_IN_CACHE"])
+    w.cli("images")  # the store, made by the world's user
+    for name in ("node:20-slim", "redis:7"):
+        stand_in(Store(w.store), name)  # as `pull` gets them where Docker Hub is out of reach
+    for dirpath, _dirs, files in os.walk(w.store):  # copied by root, owned by the world's user
+        for path in [dirpath, *(os.path.join(dirpath, n) for n in files)]:
+            os.lchown(path, w.uid, w.uid)
+    proj = os.path.join(w.base, "docker-testing")
+    shutil.copytree(os.path.join(ROOT, "examples", "webapp"), proj)
+    with open(os.path.join(proj, "Dockerfile")) as fh:  # the app's image: -slim costs less
+        dockerfile = fh.read().replace("FROM node:20\n", "FROM node:20-slim\n")
+    with open(os.path.join(proj, "Dockerfile"), "w") as fh:
+        fh.write(dockerfile)
+    with open(os.path.join(proj, "docker-compose.yml"), "w") as fh:
+        fh.write(SEED)
+    f = ["compose", "-f", os.path.join(proj, "docker-compose.yml")]
+    try:
+        w.cli(*f, "up", "-d", timeout=300)
+        deadline = time.monotonic() + 60
+        page = ""
+        while "This page was seen" not in page:
+            assert time.monotonic() < deadline, page
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:3000/", timeout=5) as r:
+                    page = r.read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert "Hello from docker-testing!" in page and "database at db:6379" in page
+    finally:
+        w.cli(*f, "down", check=False)
+    assert w.cli("ps", "-a", "-q").stdout == ""
