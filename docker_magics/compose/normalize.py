@@ -66,9 +66,14 @@ def _env(raw: dict[str, Any], directory: str, env: dict[str, str]) -> dict[str, 
         if not os.path.exists(path):
             raise ComposeError(f"env_file {path} not found")
         out.update(read_env_file(path))
-    for key, value in _map(raw.get("environment")).items():
-        # `environment: [NAME]` without a value takes the host's, as `-e NAME` does.
-        out[key] = value if value or key not in env else env[key]
+    given = raw.get("environment") or {}
+    if isinstance(given, list):
+        given = dict(str(i).partition("=")[::2] if "=" in str(i) else (str(i), None) for i in given)
+    for key, value in given.items():
+        if value is not None:
+            out[str(key)] = _scalar(value)
+        elif key in env:  # `[NAME]` or `NAME:` without a value: the host's, as `-e NAME` does,
+            out[str(key)] = env[key]  # and not set at all when the host has none
     return out
 
 

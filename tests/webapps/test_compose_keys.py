@@ -42,11 +42,11 @@ services:
         FLAVOUR: mint
     image: {reg}/keys:1
     entrypoint: ["sh", "-c"]
-    command: ['echo "pwd=$$(pwd) uid=$$(id -u) A=$$A LANG=$$LANG F=$$F t=$$(cat /target) $$(cat /stamp)"']
+    command: ['echo "pwd=$$(pwd) uid=$$(id -u) A=$$A LANG=$$LANG F=$$F NOPE=$${{NOPE-unset}} t=$$(cat /target) $$(cat /stamp)"']
     working_dir: /srv/app
     user: "1234"
     env_file: keys.env
-    environment: [A=from-list, LANG]
+    environment: [A=from-list, LANG, NOPE]
     expose: ["3000", "4000-4001"]
   mapped:
     image: {reg}/base:1
@@ -102,9 +102,10 @@ def test_every_key_and_the_registry_verbs(busybox_tar, world, registry):
         # Foreground: each service's output with its prefix, then back once both ended.
         up = w.cli(*f, "up").stdout
         assert (
-            "keys-1  | pwd=/srv/app uid=1234 A=from-list LANG=C.UTF-8 F=from-file "
+            "keys-1  | pwd=/srv/app uid=1234 A=from-list LANG=C.UTF-8 F=from-file NOPE=unset "
             "t=final mint stamp-1\n" in up
         ), up
+        assert "keysdemo-keys-1 exited with code 0" in up
         assert "mapped-1  | M=from-map N=2\n" in up and "later" not in up
         exposed = json.loads(w.cli("inspect", "keysdemo-keys-1").stdout)[0]
         assert set(exposed["Config"]["ExposedPorts"]) == {"3000/tcp", "4000/tcp", "4001/tcp"}
@@ -112,7 +113,8 @@ def test_every_key_and_the_registry_verbs(busybox_tar, world, registry):
         # `up --build` rebuilds from the changed context and recreates the container.
         with open(os.path.join(proj, "keys", "stamp"), "w") as fh:
             fh.write("stamp-2\n")
-        assert "stamp-1" in w.cli(*f, "up", "keys").stdout  # no --build: the old image
+        again = w.cli(*f, "up", "keys").stdout
+        assert again.count("stamp-1") == 1, again  # no --build: the old image; run once more
         rebuilt = w.cli(*f, "up", "--build", "keys").stdout
         assert "Building keys" in rebuilt and "keys-1  | " in rebuilt and "stamp-2" in rebuilt
         assert "Pushed" in w.cli(*f, "push").stdout
