@@ -155,8 +155,8 @@ def _service_verb(eng: Engine, project: Project, args: Any, out: Output) -> int:
             )
         cp.ensure_image(eng, project, s, False, out)
         cp.prepare(eng, project, [s.name])
-        opts = cp.run_options(project, s, name=f"{project.name}-{s.name}-run-{os.urandom(3).hex()}")
-        opts.command = command or opts.command
+        name = f"{project.name}-{s.name}-run-{os.urandom(3).hex()}"
+        opts = cp.run_options(project, s, name=name, command=command)
         opts.publish = []  # like `compose run`: the service's ports stay with the service
         c = eng.create(opts)
         try:

@@ -58,13 +58,13 @@ def _volume(item: Any, directory: str) -> tuple[str | None, str | None]:
     return ":".join(parts), None
 
 
-def _env(raw: dict[str, Any], directory: str, env: dict[str, str]) -> dict[str, str]:
+def _env(raw: dict[str, Any], directory: str, env: dict[str, str], where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     files = raw.get("env_file") or []
     for f in [files] if isinstance(files, str) else files:
         path = os.path.join(directory, f)
         if not os.path.exists(path):
-            raise ComposeError(f"env_file {path} not found")
+            raise ComposeError(f"{where}: env_file {path} not found")
         out.update(read_env_file(path))
     given = raw.get("environment") or {}
     if isinstance(given, list):
@@ -113,7 +113,7 @@ def normalize_service(
         build=build,
         command=split_command(raw.get("command")),
         entrypoint=split_command(raw.get("entrypoint")),
-        environment=_env(raw, directory, env),
+        environment=_env(raw, directory, env, at(path, line)),
         ports=_ports(raw.get("ports") or []),
         expose=[str(e) for e in raw.get("expose") or []],
         depends_on={d: (c or {}).get("condition", "service_started") for d, c in depends.items()},

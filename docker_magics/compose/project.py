@@ -86,15 +86,20 @@ def _named(project: Project, spec: str, mount: bool) -> str:
     return spec
 
 
-def run_options(project: Project, s: Service, name: str | None = None) -> RunOptions:
+def run_options(
+    project: Project, s: Service, name: str | None = None, command: list[str] | None = None
+) -> RunOptions:
+    """``command``: `compose run`'s, in place of the service's."""
+    # `entrypoint: [a, b]`: the first word replaces ENTRYPOINT, the rest go before the command.
+    entry = s.entrypoint
     return RunOptions(
         image=image_of(project, s),
-        command=list(s.command or []),
+        command=list(entry[1:] if entry else []) + list(command or s.command or []),
         name=name or container_name(project, s),
         env=[f"{k}={v}" for k, v in s.environment.items()],
         workdir=s.working_dir,
         user=s.user,
-        entrypoint=None if s.entrypoint is None else " ".join(s.entrypoint[:1]),
+        entrypoint=None if entry is None else " ".join(entry[:1]),
         hostname=s.hostname,
         volumes=[_named(project, v, False) for v in s.volumes],
         mounts=[_named(project, m, True) for m in s.mounts],
@@ -105,12 +110,6 @@ def run_options(project: Project, s: Service, name: str | None = None) -> RunOpt
         add_hosts=list(s.extra_hosts),
         labels={PROJECT_LABEL: project.name, SERVICE_LABEL: s.name},
     )
-
-
-def _entry_command(s: Service, opts: RunOptions) -> None:
-    # `entrypoint: [a, b]`: the first word replaces ENTRYPOINT, the rest go before the command.
-    if s.entrypoint and len(s.entrypoint) > 1:
-        opts.command = s.entrypoint[1:] + opts.command
 
 
 def ensure_image(eng: Engine, project: Project, s: Service, build: bool, out: Any) -> None:
@@ -212,7 +211,6 @@ def _start_service(eng: Engine, project: Project, s: Service, out: Any) -> str:
         out.line(f"Container {cname}  Started")
     else:
         opts = run_options(project, s)
-        _entry_command(s, opts)
         if s.restart not in (None, "no"):
             out.raw_err(
                 f"note: {s.name}: restart: {s.restart} is not applied (no daemon)\n".encode()

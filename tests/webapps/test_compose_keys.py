@@ -109,6 +109,8 @@ def test_every_key_and_the_registry_verbs(busybox_tar, world, registry):
         assert "mapped-1  | M=from-map N=2\n" in up and "later" not in up
         exposed = json.loads(w.cli("inspect", "keysdemo-keys-1").stdout)[0]
         assert set(exposed["Config"]["ExposedPorts"]) == {"3000/tcp", "4000/tcp", "4001/tcp"}
+        ran = w.cli(*f, "run", "--rm", "keys", "echo ran in $(pwd) as $(id -u)").stdout
+        assert ran == "ran in /srv/app as 1234\n"  # the entrypoint's `-c`, then run's command
         assert "later-1  | later ran" in w.cli(*f, "--profile", "later", "up").stdout
         # `up --build` rebuilds from the changed context and recreates the container.
         with open(os.path.join(proj, "keys", "stamp"), "w") as fh:
@@ -216,3 +218,13 @@ def test_the_seed_compose_file_runs(world, stand_in_env, monkeypatch):
     finally:
         w.cli(*f, "down", check=False)
     assert w.cli("ps", "-a", "-q").stdout == ""
+
+
+def test_a_missing_env_file_names_its_service_and_line(tmp_path):
+    from docker_magics.compose.loader import ComposeError, load_project
+
+    path = tmp_path / "compose.yaml"
+    path.write_text("services:\n  web:\n    image: busybox\n    env_file: web.env\n")
+    with pytest.raises(ComposeError) as err:
+        load_project(str(path), environ={})
+    assert str(err.value) == f"{path}:2: env_file {tmp_path}/web.env not found"
