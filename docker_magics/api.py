@@ -132,8 +132,12 @@ class Engine:
                 "Binds": c.config.get("Binds") or [],
                 "PortBindings": c.config.get("PortBindings") or {},
             },
+            # Docker lists exposed ports too, unpublished ones with null.
             "NetworkSettings": {
-                "Ports": c.config.get("PortBindings") or {},
+                "Ports": {
+                    **{k: None for k in c.config.get("ExposedPorts") or {}},
+                    **(c.config.get("PortBindings") or {}),
+                },
                 "Networks": {  # members of a network reach each other at 127.0.0.1 here
                     name: {"Aliases": aliases, "IPAddress": "127.0.0.1"}
                     for name, aliases in networks.networks_of(c).items()

@@ -130,18 +130,25 @@ class World:
             return NOBODY + NO_USERNS + cmd
         return cmd
 
-    def cli(
-        self, *args: str, runtime: str | None = None, check: bool = True, timeout: float = 120
-    ) -> subprocess.CompletedProcess[str]:
-        cmd = [PYTHON, "-m", "docker_magics", "--root", self.store]
-        if runtime:
-            cmd += ["--runtime", runtime]
-        env = {
+    def cli_argv(self) -> list[str]:
+        """The CLI on this world's store (``command`` makes it run as the world's user)."""
+        return [PYTHON, "-m", "docker_magics", "--root", self.store]
+
+    def cli_env(self) -> dict[str, str]:
+        return {
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "PYTHONPATH": self.pkg,
             "HOME": self.home,
             "LANG": "C.UTF-8",
         }
+
+    def cli(
+        self, *args: str, runtime: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        cmd = self.cli_argv()
+        if runtime:
+            cmd += ["--runtime", runtime]
+        env = self.cli_env()
         proc = subprocess.run(
             self.command(cmd + list(args), env, self.base),
             capture_output=True,

@@ -107,6 +107,7 @@ def _opts(args: Any) -> RunOptions:
         network=args.network,
         publish=args.publish,
         publish_all=args.publish_all,
+        expose=args.expose,
         network_aliases=args.network_alias,
         add_hosts=args.add_host,
         restart=args.restart,
@@ -131,6 +132,7 @@ def do_run(eng: Engine, args: Any, out: Output) -> int:
     if args.detach:
         c = eng.run_detached(opts, remove=args.rm)
         _outbound_note(eng, c, out)
+        args.created = c.id  # the notebook links this container's ports (web_verbs.links_after)
         out.line(c.id)
         return 0
     if opts.restart and opts.restart != "no":

@@ -159,9 +159,13 @@ def _do_compose(eng: Engine, args: Any, out: Output) -> int:
 
         out.line(yaml.safe_dump(project.raw, sort_keys=False).rstrip())
     elif verb == "up":
-        cp.up(eng, project, out, services=args.services, build=args.build, profiles=args.profile)
+        # Output from now on: a container `up` restarts does not replay its earlier runs.
+        seen = {c.id: len(eng.logs(c.id)) for c in cp.containers_of(eng, project.name)}
+        started = cp.up(
+            eng, project, out, services=args.services, build=args.build, profiles=args.profile
+        )
         if not args.detach:
-            return _follow(eng, project.name, out)
+            return _follow(eng, project.name, out, seen, set(started))
     else:
         return _service_verb(eng, project, args, out)
     return 0
@@ -182,8 +186,8 @@ def _service_verb(eng: Engine, project: Project, args: Any, out: Output) -> int:
             )
         cp.ensure_image(eng, project, s, False, out)
         cp.prepare(eng, project, [s.name])
-        opts = cp.run_options(project, s, name=f"{project.name}-{s.name}-run-{os.urandom(3).hex()}")
-        opts.command = command or opts.command
+        name = f"{project.name}-{s.name}-run-{os.urandom(3).hex()}"
+        opts = cp.run_options(project, s, name=name, command=command)
         opts.publish = []  # like `compose run`: the service's ports stay with the service
         c = eng.create(opts)
         try:
@@ -194,10 +198,11 @@ def _service_verb(eng: Engine, project: Project, args: Any, out: Output) -> int:
     names = cp.selected(project, args.services or None, args.profile)
     for name in names:
         s = project.services[name]
-        if verb in ("build", "pull"):
-            if verb == "pull" and s.build is not None and not s.image:
-                continue
-            cp.ensure_image(eng, project, s, verb == "build", out)
+        if verb == "build" and s.build is not None:
+            cp.ensure_image(eng, project, s, True, out)
+        elif verb == "pull" and s.build is None:  # built images are not pulled, as with
+            out.line(f"Pulling {s.name} ({s.image})")  # `docker compose pull --ignore-buildable`
+            eng.pull(str(s.image))
         elif verb == "push":
             if s.build is not None and s.image:
                 eng.push(s.image)
@@ -221,11 +226,13 @@ def _lifecycle(eng: Engine, name: str, verb: str, services: list[str], out: Outp
             out.line(f"Container {c.name}  Started")
 
 
-def _follow(eng: Engine, name: str, out: Output) -> int:
-    """`up` without -d: stream the containers' output until they all stop (Ctrl-C stops them)."""
+def _follow(eng: Engine, name: str, out: Output, seen: dict[str, int], started: set[str]) -> int:
+    """`up` without -d: stream the containers' output until they all stop (Ctrl-C stops them).
+
+    ``seen``: how much of each container's log was there before (not shown again); ``started``:
+    the containers `up` started, each said when it ends."""
     from ..compose.project import SERVICE_LABEL, containers_of
 
-    seen: dict[str, int] = {}
     try:
         while True:
             running = False
@@ -235,7 +242,11 @@ def _follow(eng: Engine, name: str, out: Output) -> int:
                 for line in data[seen.get(c.id, 0) :].splitlines(keepends=True):
                     out.raw_out(prefix + line)
                 seen[c.id] = len(data)
-                running = running or c.state == "running"
+                if c.state == "running":
+                    running = True
+                elif c.name in started:
+                    started.discard(c.name)
+                    out.line(f"{c.name} exited with code {c.exit_code}")
             if not running:
                 return 0
             time.sleep(0.3)

@@ -149,6 +149,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "-P", "--publish-all", action="store_true", help="publish every EXPOSEd port on a free port"
     )
     p.add_argument(
+        "--expose", action="append", default=[], metavar="PORT", help="expose a port (as EXPOSE)"
+    )
+    p.add_argument(
         "--network-alias",
         action="append",
         default=[],

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..engine.ports import bindings_of
-from ..errors import UsageError
+from ..errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from ..api import Engine
@@ -92,10 +92,13 @@ HANDLERS = {"curl": do_curl}
 
 def links_after(eng: Engine, args: Any) -> PortLinks | None:
     """After `run -d -p`, `start` or `compose up` in a notebook: links to what was published."""
-    if args.verb == "run" and args.detach and (args.publish or args.publish_all):
-        running = eng.ps()
-        mine = [c for c in running if c.name == args.name] if args.name else running[:1]
-        return port_links(mine)
+    if args.verb == "run" and getattr(args, "created", None):
+        # Exactly the container this command made (do_run records it), even if it has
+        # already ended: never the newest running one, which may be another.
+        try:
+            return port_links([eng.container(args.created)])
+        except NotFoundError:  # `run -d --rm` of a command that already ended
+            return None
     if args.verb == "compose" and args.compose_verb == "up":
         from ..compose.project import containers_of
         from .compose_verb import load_args

@@ -9,7 +9,19 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["ComposeError", "Project", "Service", "read_env_file", "line_of", "split_command"]
+__all__ = [
+    "CELL",
+    "ComposeError",
+    "Project",
+    "Service",
+    "at",
+    "read_env_file",
+    "line_of",
+    "split_command",
+]
+
+# What a %%compose cell is called in messages: it is no file the user could open.
+CELL = "the %%compose cell"
 
 
 class ComposeError(UsageError):
@@ -51,6 +63,13 @@ class Project:
     networks: dict[str, dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+def at(file: str, line: int | None = None) -> str:
+    """Where a message points: ``FILE:LINE``, or ``the %%compose cell, line LINE``."""
+    if file == CELL:
+        return f"{CELL}, line {line}" if line else CELL
+    return f"{file}:{line}" if line else file
 
 
 def read_env_file(path: str) -> dict[str, str]:

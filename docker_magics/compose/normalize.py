@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .model import ComposeError, Service, read_env_file, split_command
+from .model import ComposeError, Service, at, read_env_file, split_command
 
 __all__ = ["normalize_service", "top_level"]
 
@@ -58,17 +58,22 @@ def _volume(item: Any, directory: str) -> tuple[str | None, str | None]:
     return ":".join(parts), None
 
 
-def _env(raw: dict[str, Any], directory: str, env: dict[str, str]) -> dict[str, str]:
+def _env(raw: dict[str, Any], directory: str, env: dict[str, str], where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     files = raw.get("env_file") or []
     for f in [files] if isinstance(files, str) else files:
         path = os.path.join(directory, f)
         if not os.path.exists(path):
-            raise ComposeError(f"env_file {path} not found")
+            raise ComposeError(f"{where}: env_file {path} not found")
         out.update(read_env_file(path))
-    for key, value in _map(raw.get("environment")).items():
-        # `environment: [NAME]` without a value takes the host's, as `-e NAME` does.
-        out[key] = value if value or key not in env else env[key]
+    given = raw.get("environment") or {}
+    if isinstance(given, list):
+        given = dict(str(i).partition("=")[::2] if "=" in str(i) else (str(i), None) for i in given)
+    for key, value in given.items():
+        if value is not None:
+            out[str(key)] = _scalar(value)
+        elif key in env:  # `[NAME]` or `NAME:` without a value: the host's, as `-e NAME` does,
+            out[str(key)] = env[key]  # and not set at all when the host has none
     return out
 
 
@@ -83,7 +88,7 @@ def normalize_service(
         build["context"] = os.path.normpath(os.path.join(directory, build.get("context", ".")))
         build["args"] = _map(build.get("args"))
     if build is None and not raw.get("image"):
-        raise ComposeError(f"{path}:{line}: service {name} has neither image nor build")
+        raise ComposeError(f"{at(path, line)}: service {name} has neither image nor build")
     depends = raw.get("depends_on") or {}
     if isinstance(depends, list):
         depends = {d: {"condition": "service_started"} for d in depends}
@@ -108,7 +113,7 @@ def normalize_service(
         build=build,
         command=split_command(raw.get("command")),
         entrypoint=split_command(raw.get("entrypoint")),
-        environment=_env(raw, directory, env),
+        environment=_env(raw, directory, env, at(path, line)),
         ports=_ports(raw.get("ports") or []),
         expose=[str(e) for e in raw.get("expose") or []],
         depends_on={d: (c or {}).get("condition", "service_started") for d, c in depends.items()},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .model import ComposeError, line_of
+from .model import ComposeError, at, line_of
 
 if TYPE_CHECKING:
     from .model import Project
@@ -18,14 +18,14 @@ def check_dependencies(project: Project, node: Any) -> None:
             if dep not in project.services:
                 line = line_of(node, ["services", s.name, "depends_on", dep])
                 raise ComposeError(
-                    f"{project.file}:{line}: service {s.name} depends on undefined service "
+                    f"{at(project.file, line)}: service {s.name} depends on undefined service "
                     f"{dep} (services: {', '.join(project.services)})"
                 )
         for net in s.networks:
             if net != "default" and net not in project.networks:
                 line = line_of(node, ["services", s.name, "networks"])
                 raise ComposeError(
-                    f"{project.file}:{line}: service {s.name} uses network {net}, which the "
+                    f"{at(project.file, line)}: service {s.name} uses network {net}, which the "
                     "top-level networks: does not declare"
                 )
     start_order(project, list(project.services))
@@ -42,7 +42,8 @@ def start_order(project: Project, names: list[str]) -> list[str]:
         if name in visiting:
             cycle = visiting[visiting.index(name) :] + [name]
             s = project.services[name]
-            raise ComposeError(f"{project.file}:{s.line}: dependency cycle: {' -> '.join(cycle)}")
+            where = at(project.file, s.line)
+            raise ComposeError(f"{where}: dependency cycle: {' -> '.join(cycle)}")
         visiting.append(name)
         for dep in project.services[name].depends_on:
             visit(dep)

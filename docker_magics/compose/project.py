@@ -92,20 +92,26 @@ def _named(project: Project, spec: str, mount: bool) -> str:
     return spec
 
 
-def run_options(project: Project, s: Service, name: str | None = None) -> RunOptions:
+def run_options(
+    project: Project, s: Service, name: str | None = None, command: list[str] | None = None
+) -> RunOptions:
+    """``command``: `compose run`'s, in place of the service's."""
+    # `entrypoint: [a, b]`: the first word replaces ENTRYPOINT, the rest go before the command.
+    entry = s.entrypoint
     return RunOptions(
         image=image_of(project, s),
-        command=list(s.command or []),
+        command=list(entry[1:] if entry else []) + list(command or s.command or []),
         name=name or container_name(project, s),
         env=[f"{k}={v}" for k, v in s.environment.items()],
         workdir=s.working_dir,
         user=s.user,
-        entrypoint=None if s.entrypoint is None else " ".join(s.entrypoint[:1]),
+        entrypoint=None if entry is None else " ".join(entry[:1]),
         hostname=s.hostname,
         volumes=[_named(project, v, False) for v in s.volumes],
         mounts=[_named(project, m, True) for m in s.mounts],
         network=network_of(project, s),
         publish=list(s.ports),
+        expose=list(s.expose),
         network_aliases=[s.name, *next(iter(s.networks.values()), [])],
         extra_networks=_extra_networks(project, s),
         add_hosts=list(s.extra_hosts),
@@ -122,12 +128,6 @@ def _health_flags(hc: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     keys = ("test", "interval", "timeout", "start_period", "start_interval", "retries")
     return {**{k: hc.get(k) for k in keys}, "disable": bool(hc.get("disable"))}
-
-
-def _entry_command(s: Service, opts: RunOptions) -> None:
-    # `entrypoint: [a, b]`: the first word replaces ENTRYPOINT, the rest go before the command.
-    if s.entrypoint and len(s.entrypoint) > 1:
-        opts.command = s.entrypoint[1:] + opts.command
 
 
 def ensure_image(eng: Engine, project: Project, s: Service, build: bool, out: Any) -> None:
@@ -254,6 +254,12 @@ def _remove_new(eng: Engine, project: str, had: set[tuple[str, str]]) -> None:
 def _start_service(eng: Engine, project: Project, s: Service, out: Any) -> str:
     cname = container_name(project, s)
     existing = containers_of(eng, project.name, [s.name])
+    if existing and existing[0].image != eng.image(image_of(project, s)).id:
+        # `up --build` made a new image (or `pull` fetched one): Compose recreates the container.
+        eng.stop(existing[0].id)
+        eng.rm(existing[0].id, force=True)
+        existing = []
+        out.line(f"Container {cname}  Recreate")
     if existing and existing[0].state == "running":
         out.line(f"Container {cname}  Running")
     elif existing:
@@ -261,7 +267,6 @@ def _start_service(eng: Engine, project: Project, s: Service, out: Any) -> str:
         out.line(f"Container {cname}  Started")
     else:
         opts = run_options(project, s)
-        _entry_command(s, opts)
         eng.run_detached(opts)
         out.line(f"Container {cname}  Started")
     return cname

@@ -8,6 +8,7 @@ of the container's network rewritten so its peers find it.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ from .restart import parse_policy
 if TYPE_CHECKING:
     from ..runtime import Backend
 
-__all__ = ["create_container", "DEFAULT_PATH"]
+__all__ = ["create_container", "exposed_ports", "DEFAULT_PATH"]
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -44,6 +45,21 @@ def _argv(cfg: dict, opts: RunOptions) -> list[str]:
     if not argv:
         raise UsageError(f"no command specified: the image {opts.image} has no CMD or ENTRYPOINT")
     return argv
+
+
+_EXPOSE = re.compile(r"^(\d+)(?:-(\d+))?(?:/(tcp|udp|sctp))?$")
+
+
+def exposed_ports(specs: list[str]) -> dict[str, dict]:
+    """``--expose``/compose ``expose:`` entries as Docker's ``ExposedPorts`` keys."""
+    out: dict[str, dict] = {}
+    for spec in specs:
+        m = _EXPOSE.match(str(spec).strip())
+        low, high = (int(m[1]), int(m[2] or m[1])) if m else (0, 0)
+        if not m or not 0 < low <= high < 65536:
+            raise UsageError(f"invalid --expose {spec!r}: use PORT[-PORT][/tcp], e.g. 3000")
+        out.update({f"{p}/{m[3] or 'tcp'}": {} for p in range(low, high + 1)})
+    return out
 
 
 def _env(cfg: dict, extra: list[str]) -> list[str]:
@@ -73,6 +89,7 @@ def create_container(
     merge_config(None, opts.health)  # a malformed --health-* duration: the same
     if image is None:
         image = _resolve(store, opts.image)
+    exposed_ports(opts.expose)  # and so does a malformed --expose
     cfg = dict(image.config.get("config") or {})
     run_cfg = dict(cfg)
     run_cfg["Env"] = _env(cfg, opts.env)
@@ -85,7 +102,9 @@ def create_container(
     cid = secrets.token_hex(32)
     run_cfg["Hostname"] = opts.hostname or cid[:12]  # Docker's default: the short ID
     run_cfg["Binds"] = list(opts.volumes)
-    bindings = port_bindings(opts.publish, opts.publish_all, cfg.get("ExposedPorts"))
+    if opts.expose:  # like EXPOSE: shown by inspect, published by -P
+        run_cfg["ExposedPorts"] = {**(cfg.get("ExposedPorts") or {}), **exposed_ports(opts.expose)}
+    bindings = port_bindings(opts.publish, opts.publish_all, run_cfg.get("ExposedPorts"))
     if bindings and network == "none":
         raise UsageError("--network none has no network to publish ports on: drop -p/-P")
     if bindings:

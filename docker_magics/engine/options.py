@@ -28,6 +28,7 @@ class RunOptions:
     network: str = "default"
     publish: list[str] = field(default_factory=list)  # -p specs
     publish_all: bool = False  # -P
+    expose: list[str] = field(default_factory=list)  # --expose PORT[-PORT][/tcp], as EXPOSE
     network_aliases: list[str] = field(default_factory=list)
     # More user networks (name -> aliases), as compose's `networks: [a, b]` or `network connect`
     extra_networks: dict[str, list[str]] = field(default_factory=dict)
