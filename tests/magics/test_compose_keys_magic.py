@@ -33,8 +33,8 @@ def test_compose_cell_errors_name_the_cell(ip, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "nb")
     cell = ip.cell("%%compose -p bad\nservices:\n  a:\n    image: busybox\n    colour: red\n")
     text = cell.html() + cell.text() + str(cell.error)
-    assert "cell line 4: services.a: unsupported key colour" in text
+    assert "cell line 5: services.a: unsupported key colour" in text
     assert "compose.yaml" not in text and not os.listdir(tmp_path / "nb")
     cell = ip.cell("%%compose -p bad\nservices:\n  a:\n    image: x\n    depends_on: [b]\n")
     text = cell.html() + cell.text() + str(cell.error)
-    assert "cell line 4: service a depends on undefined service b" in text
+    assert "cell line 5: service a depends on undefined service b" in text

@@ -168,7 +168,7 @@ def test_foreground_up_stops_the_services_on_ctrl_c(busybox_tar, world):
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 130
         assert w.cli(*f, "ps").stdout.count("\n") == 1  # the header alone: nothing runs
-        assert "exited" in w.cli(*f, "ps", "-a").stdout
+        assert "Exited (" in w.cli(*f, "ps", "-a").stdout
     finally:
         proc.kill()
         proc.wait()
