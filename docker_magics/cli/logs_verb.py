@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_logs_parser", "do_logs", "parse_since"]
 
+_RFC3339_NS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z")
 _DURATION = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9}
 _UNIT_NS["h"] = 60 * _UNIT_NS["m"]
@@ -43,6 +44,11 @@ def add_logs_parser(p: Any) -> None:
 def parse_since(text: str, option: str, now_ns: int | None = None) -> int:
     """Docker's accepted forms: RFC 3339, a Unix time, or a Go duration back from now."""
     now_ns = time.time_ns() if now_ns is None else now_ns
+    exact = _RFC3339_NS.fullmatch(text)
+    if exact:  # to the nanosecond: a float of seconds loses the last digits `-t` printed
+        whole = dt.datetime.strptime(exact.group(1), "%Y-%m-%dT%H:%M:%S")
+        seconds = int(whole.replace(tzinfo=dt.timezone.utc).timestamp())
+        return seconds * 10**9 + int((exact.group(2) or "").ljust(9, "0")[:9])
     when = parse_time(text)
     if when is not None:
         return int(when * 1e9)

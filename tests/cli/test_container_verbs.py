@@ -41,24 +41,25 @@ def test_run_passes_exit_code_and_streams(cli):
 
 
 def test_logs_tail_timestamps_since(cli):
-    cli.ok(
-        "run", "--name", "talker", "busybox", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done"
-    )
-    assert cli.ok("logs", "-n", "2", "talker") == "line4\nline5\n"
-    assert cli.ok("logs", "--tail", "0", "talker") == ""
-    stamped = cli.ok("logs", "-t", "talker").splitlines()
-    assert [line.split(" ", 1)[1] for line in stamped] == [f"line{i}" for i in range(1, 6)]
-    stamp = stamped[0].split(" ")[0]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", stamp), stamp
-    # --since a time after the output: nothing; a duration reaching back before it: all.
-    assert cli.ok("logs", "--since", "2999-01-01T00:00:00Z", "talker") == ""
-    assert cli.ok("logs", "--since", "10m", "talker").count("line") == 5
-    assert cli.ok("logs", "--until", stamp, "talker") == ""
-    r = cli("logs", "--since", "yesterday", "talker")
-    assert r.code == 125 and r.err.startswith("Error: invalid value for --since: 'yesterday'")
-    r = cli("logs", "-n", "many", "talker")
-    assert r.code == 125 and "invalid value for --tail" in r.err
-    cli.ok("rm", "talker")
+    script = "for i in 1 2 3 4 5; do echo line$i; done"
+    cli.ok("run", "--name", "talker", "busybox", "sh", "-c", script)
+    try:
+        assert cli.ok("logs", "-n", "2", "talker") == "line4\nline5\n"
+        assert cli.ok("logs", "--tail", "0", "talker") == ""
+        stamped = cli.ok("logs", "-t", "talker").splitlines()
+        assert [line.split(" ", 1)[1] for line in stamped] == [f"line{i}" for i in range(1, 6)]
+        stamp = stamped[0].split(" ")[0]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", stamp), stamp
+        # --since a time after the output: nothing; a duration reaching back before it: all.
+        assert cli.ok("logs", "--since", "2999-01-01T00:00:00Z", "talker") == ""
+        assert cli.ok("logs", "--since", "10m", "talker").count("line") == 5
+        assert cli.ok("logs", "--until", stamp, "talker") == ""
+        r = cli("logs", "--since", "yesterday", "talker")
+        assert r.code == 125 and r.err.startswith("Error: invalid value for --since: 'yesterday'")
+        r = cli("logs", "-n", "many", "talker")
+        assert r.code == 125 and "invalid value for --tail" in r.err
+    finally:
+        cli("rm", "-f", "talker")
 
 
 def test_logs_follow_until_the_container_stops(cli):
