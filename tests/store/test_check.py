@@ -92,7 +92,8 @@ def test_a_snapshot_unpacked_on_first_use_after_load(engine, base_image, tmp_pat
 
 def test_build_cache_entries(built):
     cache = os.path.join(built.store.root, "cache")
-    entries = sorted(n for n in os.listdir(cache) if n.startswith("key-"))
+    # key-*.json are the entries; key-*.lock the per-key build locks beside them.
+    entries = sorted(n for n in os.listdir(cache) if n.startswith("key-") and n.endswith(".json"))
     with_image = []
     for name in entries:
         with open(os.path.join(cache, name)) as fh:
@@ -116,7 +117,7 @@ def test_a_cache_entry_naming_a_missing_blob(built):
     cache = os.path.join(built.store.root, "cache")
     tagged = built.image("app:1").manifest_digest
     for name in os.listdir(cache):
-        if name.startswith("key-"):
+        if name.startswith("key-") and name.endswith(".json"):
             with open(os.path.join(cache, name)) as fh:
                 entry = json.load(fh)
             if entry.get("image") and entry["image"] != tagged:
