@@ -112,14 +112,16 @@ def shot(locator: Any, artifacts: str, name: str) -> str:
     """An element's screenshot (scrolled into view first) as ARTIFACTS/NAME.png."""
     path = os.path.join(artifacts, f"{name}.png")
     # A live view may redraw its output element between the scroll and the picture (the
-    # element is replaced, not changed): the locator finds the new one on the next try.
+    # element is replaced, not changed; Playwright says "not attached" or, when the old one is
+    # already detached from layout, "not visible"): the locator finds the new one next try.
     for attempt in range(3):
         try:
             locator.scroll_into_view_if_needed()
             locator.screenshot(path=path)
             return path
         except PlaywrightError as exc:
-            if "not attached" not in str(exc) or attempt == 2:
+            replaced = "not attached" in str(exc) or "not visible" in str(exc)
+            if not replaced or attempt == 2:
                 raise
             time.sleep(0.5)
     return path
